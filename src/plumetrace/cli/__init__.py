@@ -1,0 +1,1 @@
+"""Command-line interface: parse, call the pipeline, present. No science here."""

@@ -1,0 +1,71 @@
+"""The one error hierarchy of plumetrace.
+
+Every error the package raises on purpose derives from :class:`PlumetraceError`; each
+subclass also inherits the builtin it resembles, so ``except ValueError`` keeps working.
+The CLI prints ``str(error)`` as one line and exits with code 2; the API maps the classes
+to HTTP statuses in one handler.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ConfigurationError",
+    "DataSourceError",
+    "FormatError",
+    "InvalidParameterError",
+    "InvalidRadianceError",
+    "PlumetraceError",
+    "RetrievalError",
+    "TargetSpectrumError",
+]
+
+
+class PlumetraceError(Exception):
+    """Root of every error plumetrace raises on purpose."""
+
+
+class InvalidParameterError(PlumetraceError, ValueError):
+    """An argument is out of range or inconsistent with the others."""
+
+
+class ConfigurationError(PlumetraceError, ValueError):
+    """A setting or option combination cannot work."""
+
+
+class DataSourceError(PlumetraceError, OSError):
+    """A file or dataset cannot be read or written.
+
+    Parameters
+    ----------
+    path : str or Path or None
+        The file at fault; it is named in the message.
+    problem : str
+        What is wrong, in one sentence without a trailing full stop.
+    """
+
+    def __init__(self, path: str | Path | None, problem: str) -> None:
+        self.path = None if path is None else Path(path)
+        self.problem = problem
+        text = problem if path is None else f"{path}: {problem}"
+        super().__init__(text)
+
+    def __reduce__(self) -> tuple[type[DataSourceError], tuple[Path | None, str]]:
+        return (type(self), (self.path, self.problem))
+
+
+class FormatError(DataSourceError):
+    """A file exists but its content does not follow the format it claims."""
+
+
+class InvalidRadianceError(PlumetraceError, ValueError):
+    """A radiance cube cannot be retrieved from (shape, wavelengths, values)."""
+
+
+class TargetSpectrumError(PlumetraceError, ValueError):
+    """A gas target signature cannot be built for the given bands."""
+
+
+class RetrievalError(PlumetraceError, ArithmeticError):
+    """A retrieval failed numerically (e.g. a singular background covariance)."""

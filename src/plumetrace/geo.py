@@ -1,0 +1,105 @@
+"""Geodesy and georeferencing helpers (pyproj): value types and local projections.
+
+Coordinates are WGS84; local computations run in metres on a UTM projection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
+
+from plumetrace.errors import InvalidParameterError
+
+__all__ = ["Georef", "utm_crs_for", "utm_georef"]
+
+
+@dataclass(frozen=True)
+class Georef:
+    """Where the pixels of a ``(rows, cols)`` raster lie on the Earth.
+
+    Either a regular grid (``crs`` + ``transform``) or per-pixel coordinates
+    (``lat``/``lon``, as in EMIT L1B), or neither (unreferenced).
+
+    Attributes
+    ----------
+    crs : str or None
+        CRS as ``"EPSG:nnnn"`` or WKT.
+    transform : tuple of 6 float or None
+        Affine coefficients ``(a, b, c, d, e, f)`` in rasterio's order: ``x = a*col + b*row
+        + c``, ``y = d*col + e*row + f``, for the pixel's upper-left corner.
+    lat, lon : (rows, cols) ndarray or None, degrees
+        Per-pixel centre coordinates.
+    """
+
+    crs: str | None = None
+    transform: tuple[float, float, float, float, float, float] | None = None
+    lat: NDArray[np.float64] | None = None
+    lon: NDArray[np.float64] | None = None
+
+    @property
+    def is_referenced(self) -> bool:
+        """True when the pixels have a location."""
+        return (self.crs is not None and self.transform is not None) or (
+            self.lat is not None and self.lon is not None
+        )
+
+    def pixel_centers_lonlat(
+        self, rows: NDArray[np.float64], cols: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return WGS84 lon, lat (degrees) of fractional pixel positions (row, col).
+
+        Pixel ``(r, c)`` has its centre at fractional position ``(r + 0.5, c + 0.5)`` of the
+        grid, so pass ``rows + 0.5`` for centres when using a regular grid; with per-pixel
+        lat/lon the values are interpolated bilinearly at ``(rows, cols)`` taken as centre
+        indices.
+        """
+        r = np.asarray(rows, dtype=np.float64)
+        c = np.asarray(cols, dtype=np.float64)
+        if self.crs is not None and self.transform is not None:
+            a, b, xoff, d, e, yoff = self.transform
+            x = a * c + b * r + xoff
+            y = d * c + e * r + yoff
+            tr = Transformer.from_crs(CRS.from_user_input(self.crs), "EPSG:4326", always_xy=True)
+            lon, lat = tr.transform(x, y)
+            return np.asarray(lon), np.asarray(lat)
+        if self.lat is not None and self.lon is not None:
+            from scipy.ndimage import map_coordinates
+
+            coords = np.stack([r.ravel(), c.ravel()])
+            lat = map_coordinates(self.lat, coords, order=1, mode="nearest").reshape(r.shape)
+            lon = map_coordinates(self.lon, coords, order=1, mode="nearest").reshape(r.shape)
+            return lon, lat
+        raise InvalidParameterError("the raster is not georeferenced")
+
+
+def utm_crs_for(lat: float, lon: float) -> str:
+    """Return ``"EPSG:326zz"``/``"EPSG:327zz"``, the WGS84 UTM zone containing a point."""
+    if not (-80.0 <= lat <= 84.0) or not (-180.0 <= lon <= 180.0):
+        raise InvalidParameterError(f"no UTM zone for lat {lat}, lon {lon}")
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+
+def utm_georef(lat: float, lon: float, rows: int, cols: int, pixel_size_m: float) -> Georef:
+    """A north-up UTM grid whose centre pixel lies at (lat, lon).
+
+    Parameters
+    ----------
+    lat, lon : float, degrees
+        Scene centre.
+    rows, cols : int
+        Raster size.
+    pixel_size_m : float, m
+        Square pixel size.
+    """
+    if pixel_size_m <= 0:
+        raise InvalidParameterError("pixel size must be positive")
+    crs = utm_crs_for(lat, lon)
+    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x0, y0 = tr.transform(lon, lat)
+    left = x0 - cols * pixel_size_m / 2.0
+    top = y0 + rows * pixel_size_m / 2.0
+    return Georef(crs=crs, transform=(pixel_size_m, 0.0, left, 0.0, -pixel_size_m, top))
