@@ -1,0 +1,7 @@
+"""``plumetrace demo``: the end-to-end demonstration."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""

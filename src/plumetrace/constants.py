@@ -1,0 +1,58 @@
+"""Physical constants and unit conversions, with their units, in one place.
+
+Column enhancements are converted between ppm·m and kg/m² for an ideal gas at the
+standard conditions below (101325 Pa, 288.15 K = 15 °C), the convention of the IME
+literature (e.g. Varon et al. 2018, AMT 11, 5673). Change neither without changing the
+documentation of every output that depends on them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GAS_CONSTANT_J_MOL_K",
+    "MOLAR_MASS_KG_MOL",
+    "SECONDS_PER_HOUR",
+    "STANDARD_PRESSURE_PA",
+    "STANDARD_TEMPERATURE_K",
+    "kg_m2_per_ppm_m",
+]
+
+GAS_CONSTANT_J_MOL_K = 8.314462618
+"""Molar gas constant, J mol⁻¹ K⁻¹ (CODATA 2018, exact)."""
+
+STANDARD_PRESSURE_PA = 101325.0
+"""Pressure used for ppm·m <-> kg/m², Pa."""
+
+STANDARD_TEMPERATURE_K = 288.15
+"""Temperature used for ppm·m <-> kg/m², K."""
+
+SECONDS_PER_HOUR = 3600.0
+
+MOLAR_MASS_KG_MOL: dict[str, float] = {
+    "ch4": 0.01604246,
+    "co2": 0.0440095,
+    "nh3": 0.01703052,
+    "h2s": 0.0340809,
+    "n2o": 0.0440128,
+}
+"""Molar masses of gases plumetrace knows by name, kg mol⁻¹."""
+
+
+def kg_m2_per_ppm_m(
+    gas: str = "ch4",
+    *,
+    pressure_pa: float = STANDARD_PRESSURE_PA,
+    temperature_k: float = STANDARD_TEMPERATURE_K,
+) -> float:
+    """Mass column (kg/m²) of one ppm·m of ``gas`` at the given pressure and temperature.
+
+    One ppm·m is a 1 m path of the gas at 10⁻⁶ mole fraction: ``1e-6 · P / (R T) · M``.
+    For CH4 at 101325 Pa and 288.15 K this is 6.784e-7 kg/m².
+    """
+    from plumetrace.errors import InvalidParameterError
+
+    if gas not in MOLAR_MASS_KG_MOL:
+        raise InvalidParameterError(
+            f"unknown gas {gas!r}; known: {', '.join(sorted(MOLAR_MASS_KG_MOL))}"
+        )
+    return 1e-6 * pressure_pa / (GAS_CONSTANT_J_MOL_K * temperature_k) * MOLAR_MASS_KG_MOL[gas]
