@@ -1,1 +1,32 @@
-"""detect package."""
+"""Retrieval kernels: gas column enhancement from radiance (pure numpy).
+
+See :func:`retrieve` for the filters and :mod:`plumetrace.detect.flags` for the mask.
+"""
+
+from plumetrace.detect import flags
+from plumetrace.detect.background import (
+    ColumnBackground,
+    Shrinkage,
+    estimate_background,
+    group_columns,
+    ungroup_columns,
+)
+from plumetrace.detect.filters import DEFAULT_EPSILON_PPM_M, Method, retrieve
+from plumetrace.detect.labelled import retrieve_dataarray
+from plumetrace.detect.masks import screen_pixels
+from plumetrace.detect.result import Retrieval
+
+__all__ = [
+    "DEFAULT_EPSILON_PPM_M",
+    "ColumnBackground",
+    "Method",
+    "Retrieval",
+    "Shrinkage",
+    "estimate_background",
+    "flags",
+    "group_columns",
+    "retrieve",
+    "retrieve_dataarray",
+    "screen_pixels",
+    "ungroup_columns",
+]

@@ -16,9 +16,7 @@ FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 _CUTOFF_SIGMAS = 4.0
 
 
-def response_matrix(
-    grid_nm: ArrayLike, centers_nm: ArrayLike, fwhm_nm: ArrayLike
-) -> sp.csr_array:
+def response_matrix(grid_nm: ArrayLike, centers_nm: ArrayLike, fwhm_nm: ArrayLike) -> sp.csr_array:
     """Build the normalised Gaussian response of each band on a fine wavelength grid.
 
     Parameters

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from plumetrace.detect import flags, retrieve
+from plumetrace.errors import InvalidParameterError, InvalidRadianceError, RetrievalError
+
+from .conftest import Scene, make_scene
+
+
+def _reference_mf(cube: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Textbook columnwise matched filter, one column at a time, float64."""
+    rows, cols, _ = cube.shape
+    out = np.empty((rows, cols))
+    for c in range(cols):
+        x = cube[:, c, :].astype(np.float64)
+        mu = x.mean(axis=0)
+        cov = np.cov(x, rowvar=False, bias=True)
+        t = s * mu
+        w = np.linalg.solve(cov, t)
+        out[:, c] = (x - mu) @ w / (t @ w)
+    return out
+
+
+def _reference_sparse(cube: np.ndarray, s: np.ndarray, iters: int, eps: float = 1e-4) -> np.ndarray:
+    """MAG1C-style iterations recomputing mean and covariance from scratch (dense)."""
+    rows, cols, _ = cube.shape
+    out = np.empty((rows, cols))
+    for c in range(cols):
+        x = cube[:, c, :].astype(np.float64)
+        mu0 = x.mean(axis=0)
+        t = s * mu0
+        r = x @ mu0 / (mu0 @ mu0)
+        cov = np.cov(x, rowvar=False, bias=True)
+        w = np.linalg.solve(cov, t)
+        alpha = np.maximum((x - mu0) @ w / (r * (t @ w)), 0.0)
+        for _ in range(iters):
+            y = x - (r * alpha)[:, None] * t
+            mu = y.mean(axis=0)
+            cov = np.cov(y, rowvar=False, bias=True)
+            w = np.linalg.solve(cov, t)
+            norm = t @ w
+            numer = (x - mu) @ w
+            alpha = np.maximum((r * numer - 1.0 / (alpha + eps)) / (r**2 * norm), 0.0)
+        out[:, c] = alpha
+    return out
+
+
+def test_mf_without_shrinkage_equals_textbook_filter(scene: Scene) -> None:
+    res = retrieve(scene.cube, scene.s, method="mf", shrinkage="none")
+    ref = _reference_mf(scene.cube, scene.s)
+    np.testing.assert_allclose(res.enhancement, ref, rtol=1e-3, atol=0.5)
+
+
+def test_mf_recovers_linear_plume_and_reports_honest_sigma(scene: Scene) -> None:
+    res = retrieve(scene.cube, scene.s, method="mf")
+    core = scene.truth > 800
+    bg = scene.truth < 1
+    ratio = np.mean(res.enhancement[core]) / np.mean(scene.truth[core])
+    assert 0.7 < ratio < 1.1  # the plume inflates the covariance: classic MF under-reads
+    assert abs(np.mean(res.enhancement[bg])) < 0.2 * np.std(res.enhancement[bg]) + 5
+    empirical = np.std(res.enhancement[bg])
+    assert 0.8 < np.median(res.uncertainty) / empirical < 1.25
+
+
+def test_iterative_matches_dense_mag1c_reference() -> None:
+    sc = make_scene(rows=200, cols=6, seed=3)
+    res = retrieve(
+        sc.cube,
+        sc.s,
+        method="iterative",
+        shrinkage="none",
+        penalty="model",
+        max_iter=5,
+        tol_ppm_m=0,
+    )
+    ref = _reference_sparse(sc.cube, sc.s, iters=5)
+    assert res.iterations == 5
+    # float32 data vs a float64 reference: pixels near the l1 threshold differ by a few ppm·m
+    np.testing.assert_allclose(res.enhancement, ref, rtol=5e-3, atol=5.0)
+
+
+def test_iterative_is_sparse_nonnegative_and_accurate(scene: Scene) -> None:
+    res = retrieve(scene.cube, scene.s, method="iterative")
+    e = res.enhancement
+    assert np.nanmin(e) >= 0
+    bg = scene.truth < 1
+    assert np.mean(e[bg] == 0) > 0.75
+    core = scene.truth > 800
+    assert 0.85 < np.mean(e[core]) / np.mean(scene.truth[core]) < 1.15
+    mf = retrieve(scene.cube, scene.s, method="mf")
+    assert np.mean(np.abs(e[bg])) < 0.5 * np.mean(np.abs(mf.enhancement[bg]))
+
+
+def test_ace_score_is_a_cosine_and_peaks_in_plume(scene: Scene) -> None:
+    res = retrieve(scene.cube, scene.s, method="ace")
+    assert res.score is not None
+    assert np.nanmin(res.score) >= 0 and np.nanmax(res.score) <= 1
+    core = scene.truth > 800
+    bg = scene.truth < 1
+    assert np.median(res.score[core]) > 5 * np.median(res.score[bg])
+
+
+@pytest.mark.parametrize("group", [2, 5])
+def test_group_cols_keeps_shape_and_signal(scene: Scene, group: int) -> None:
+    res = retrieve(scene.cube, scene.s, method="mf", group_cols=group)
+    assert res.enhancement.shape == scene.cube.shape[:2]
+    core = scene.truth > 800
+    assert 0.85 < np.mean(res.enhancement[core]) / np.mean(scene.truth[core]) < 1.15
+
+
+def test_no_data_pixels_are_flagged_and_not_retrieved(scene: Scene) -> None:
+    cube = scene.cube.copy()
+    cube[5, 3, 7] = np.nan
+    cube[9, 4, :] = -9999.0
+    res = retrieve(cube, scene.s, method="iterative")
+    assert res.flags[5, 3] & flags.NO_DATA and res.flags[9, 4] & flags.NO_DATA
+    assert np.isnan(res.enhancement[5, 3]) and np.isnan(res.uncertainty[9, 4])
+    assert np.isfinite(res.enhancement[6, 3])
+
+
+def test_saturation_plateau_and_flare_are_flagged(scene: Scene) -> None:
+    cube = scene.cube.copy()
+    top = float(cube.max()) * 1.5
+    cube[10, 2, -5:] = top
+    cube[11, 2, -5:] = top
+    # a hot emitter: radiance rising steeply towards long wavelengths
+    ramp = np.linspace(1.0, 6.0, cube.shape[2]).astype(np.float32)
+    cube[40, 7, :] = cube[40, 7, :] * 4 * ramp
+    res = retrieve(cube, scene.s, method="mf", wavelength_nm=scene.wavelength)
+    assert res.flags[10, 2] & flags.SATURATED and res.flags[11, 2] & flags.SATURATED
+    assert res.flags[40, 7] & flags.FLARE
+    assert res.flags[40, 8] & flags.EXCLUDED_FROM_STATS
+    assert np.isfinite(res.enhancement[40, 8])
+    assert np.count_nonzero(res.flags & (flags.SATURATED | flags.FLARE)) == 3
+
+
+def test_bad_inputs_raise_clear_errors(scene: Scene) -> None:
+    with pytest.raises(InvalidParameterError, match="bands"):
+        retrieve(scene.cube, scene.s[:-1])
+    with pytest.raises(InvalidRadianceError, match="no pixel"):
+        retrieve(np.full((30, 4, 10), np.nan, np.float32), np.ones(10))
+    with pytest.raises(RetrievalError, match="group_cols"):
+        retrieve(scene.cube[:20], scene.s)
+    with pytest.raises(InvalidParameterError, match="method"):
+        retrieve(scene.cube, scene.s, method="nope")  # type: ignore[arg-type]
+
+
+def test_float64_input_gives_same_result_as_float32(scene: Scene) -> None:
+    a = retrieve(scene.cube, scene.s, method="mf")
+    b = retrieve(scene.cube.astype(np.float64), scene.s, method="mf")
+    np.testing.assert_allclose(a.enhancement, b.enhancement, rtol=1e-5, atol=1e-3)
