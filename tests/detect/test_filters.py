@@ -24,7 +24,10 @@ def _reference_mf(cube: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 
 def _reference_sparse(cube: np.ndarray, s: np.ndarray, iters: int, eps: float = 1e-4) -> np.ndarray:
-    """MAG1C-style iterations recomputing mean and covariance from scratch (dense)."""
+    """The sparse filter recomputing mean and covariance from scratch (dense, float64).
+
+    First MAG1C's reweighted-l1 step, then its fixed point under each updated background.
+    """
     rows, cols, _ = cube.shape
     out = np.empty((rows, cols))
     for c in range(cols):
@@ -34,15 +37,19 @@ def _reference_sparse(cube: np.ndarray, s: np.ndarray, iters: int, eps: float = 
         r = x @ mu0 / (mu0 @ mu0)
         cov = np.cov(x, rowvar=False, bias=True)
         w = np.linalg.solve(cov, t)
-        alpha = np.maximum((x - mu0) @ w / (r * (t @ w)), 0.0)
-        for _ in range(iters):
+        norm = t @ w
+        a0 = (x - mu0) @ w / (r * norm)
+        alpha = np.where(a0 > 0, np.maximum(a0 - 1.0 / (r**2 * norm * (a0 + eps)), 0), 0.0)
+        for _ in range(iters - 1):
             y = x - (r * alpha)[:, None] * t
             mu = y.mean(axis=0)
             cov = np.cov(y, rowvar=False, bias=True)
             w = np.linalg.solve(cov, t)
             norm = t @ w
-            numer = (x - mu) @ w
-            alpha = np.maximum((r * numer - 1.0 / (alpha + eps)) / (r**2 * norm), 0.0)
+            hat = (x - mu) @ w / (r * norm)
+            disc = hat**2 - 4.0 / (r**2 * norm)
+            new = np.where((hat > 0) & (disc >= 0), 0.5 * (hat + np.sqrt(np.abs(disc))), 0.0)
+            alpha = np.where(alpha > 0, new, 0.0)
         out[:, c] = alpha
     return out
 
@@ -81,14 +88,17 @@ def test_iterative_matches_dense_mag1c_reference() -> None:
     np.testing.assert_allclose(res.enhancement, ref, rtol=5e-3, atol=5.0)
 
 
-def test_iterative_is_sparse_nonnegative_and_accurate(scene: Scene) -> None:
+def test_iterative_is_sparse_nonnegative_and_accurate() -> None:
+    # peak 3000 ppm·m against ~400 ppm·m noise: the core lies well above the 2-sigma
+    # threshold of the sparse estimator
+    scene = make_scene(peak=3000.0)
     res = retrieve(scene.cube, scene.s, method="iterative")
     e = res.enhancement
     assert np.nanmin(e) >= 0
     bg = scene.truth < 1
-    assert np.mean(e[bg] == 0) > 0.75
-    core = scene.truth > 800
-    assert 0.85 < np.mean(e[core]) / np.mean(scene.truth[core]) < 1.15
+    assert np.mean(e[bg] == 0) > 0.9
+    core = scene.truth > 1600
+    assert 0.9 < np.mean(e[core]) / np.mean(scene.truth[core]) < 1.1
     mf = retrieve(scene.cube, scene.s, method="mf")
     assert np.mean(np.abs(e[bg])) < 0.5 * np.mean(np.abs(mf.enhancement[bg]))
 

@@ -38,7 +38,6 @@ DEFAULT_EPSILON_PPM_M = 1e-4
 """Reweighting floor of the iterative filter, ppm·m (MAG1C's 1e-9 in units of 1e5 ppm·m)."""
 
 _DARK_ALBEDO = 0.1
-_DENSE_FRACTION = 0.15
 
 
 def retrieve(
@@ -51,7 +50,7 @@ def retrieve(
     shrinkage: Shrinkage | None = None,
     albedo_correction: bool | None = None,
     max_iter: int = 30,
-    tol_ppm_m: float = 0.5,
+    tol_ppm_m: float = 0.2,
     epsilon_ppm_m: float = DEFAULT_EPSILON_PPM_M,
     penalty: Penalty = "model",
     pixel_flags: NDArray[np.uint8] | None = None,
@@ -89,7 +88,7 @@ def retrieve(
     max_iter : int
         Iterations of the sparse filter at most (MAG1C's default is 30).
     tol_ppm_m : float, ppm·m
-        The sparse filter stops when no pixel changed by more than this.
+        The sparse filter stops when the mean change over its support falls to this.
     epsilon_ppm_m : float, ppm·m
         Floor of the reweighting ``1 / (α + ε)``.
     penalty : {"empirical", "model"}
@@ -265,9 +264,16 @@ def _sparse_iterations(
     The background of each group is re-estimated from ``x - α r t`` at every iteration.
     Its covariance is a rank-2 change of the base covariance ``C0``:
     ``C = C0 - a tᵀ - t aᵀ + β t tᵀ`` with ``a = cov(x, α r)`` and ``β = var(α r)``,
-    inverted with the Woodbury identity in O(bands²) per group. A pixel whose
-    enhancement reaches 0 stays 0 (its weight ``1/ε`` is prohibitive), so each
-    iteration touches only the current support.
+    inverted with the Woodbury identity in O(bands²) per group.
+
+    MAG1C's reweighted-l1 step is ``α ← max(0, α̂ - v / (α_prev + ε))``, with ``α̂`` the
+    albedo-corrected matched-filter estimate under the current background and
+    ``v = κ / (r² tᵀC⁻¹t)`` its variance (MAG1C: ``κ = 1``). The first iteration takes that
+    step; later ones jump to its fixed point for the current background,
+    ``α = (α̂ + sqrt(α̂² - 4v)) / 2`` where ``α̂ ≥ 2 sqrt(v)`` and 0 elsewhere, the value
+    MAG1C's step approaches as its iterations go on (pixels between one and two sigma
+    decay towards 0 only slowly there). The support never grows, so all but the first
+    iteration touch only the active pixels.
 
     Returns
     -------
@@ -284,61 +290,34 @@ def _sparse_iterations(
     keep_frac = 1.0 - bg.shrinkage
     tz = np.einsum("gb,gb->g", tau, z)
     alpha0 = np.where(usable, p / (gain * tz[:, None]), 0.0)
-    support = alpha0 > 0
+    # First iteration, MAG1C's step from the single-pass estimate (no background update yet).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = alpha0 - (kappa / tz)[:, None] / (gain**2 * (alpha0 + eps))
+    alpha = np.where(alpha0 > 0, np.maximum(step, 0.0), 0.0)
     norm = tz
-    iterations = 0
-    # Dense phase: while the support is a large share of the scene, full BLAS passes over
-    # the centred data beat gathering the active pixels.
-    alpha = np.where(support, alpha0, 0.0)
-    while iterations < max_iter and support.mean() > _DENSE_FRACTION:
-        iterations += 1
-        d = gain * alpha
-        d[~support] = 0.0
-        a = (
-            np.matmul(d.astype(np.float32)[:, None, :], bg.centered)[:, 0, :].astype(np.float64)
-            / n[:, None]
-        )
-        dbar = d.sum(axis=1) / n
-        beta = (d**2).sum(axis=1) / n - dbar**2
-        c1, c2, q, norm = _woodbury(bg, keep_frac[:, None] * a, keep_frac * beta, z, tz)
-        uq = np.matmul(bg.centered, q.astype(np.float32)[..., None])[..., 0]
-        numer = c1[:, None] * p + c2[:, None] * uq + (dbar * norm)[:, None]
-        with np.errstate(divide="ignore"):
-            new = np.maximum(
-                numer / (gain * norm[:, None])
-                - (kappa / norm)[:, None] / (gain**2 * (alpha + eps)),
-                0.0,
-            )
-        new[~support] = 0.0
-        change = float(np.max(np.abs(new - alpha)))
-        alpha = new
-        support = alpha > 0
-        if change <= tol:
-            return alpha, norm, iterations
-
-    # Sparse phase on the compacted support.
-    gi, pi = np.nonzero(support)
+    iterations = 1
+    gi, pi = np.nonzero(alpha > 0)
     a_act = alpha[gi, pi]
     r_act = gain[gi, pi]
     p_act = p[gi, pi]
     u_act = bg.centered[gi, pi]
-    while iterations < max_iter:
+    while iterations < max_iter and a_act.size:
         iterations += 1
         d = r_act * a_act
         m = d.size
         cols_m = np.arange(m)
-        agg = sp.csr_array((d / n[gi], (gi, cols_m)), shape=(groups, m))
-        dbar = agg @ np.ones(m)
+        agg = sp.csr_array(((d / n[gi]).astype(np.float32), (gi, cols_m)), shape=(groups, m))
+        dbar = np.bincount(gi, weights=d, minlength=groups) / n
         a = np.asarray(agg @ u_act, dtype=np.float64)
-        beta = sp.csr_array((d**2 / n[gi], (gi, cols_m)), shape=(groups, m)) @ np.ones(m)
-        beta = beta - dbar**2
+        beta = np.bincount(gi, weights=d**2, minlength=groups) / n - dbar**2
         c1, c2, q, norm = _woodbury(bg, keep_frac[:, None] * a, keep_frac * beta, z, tz)
         uq = np.einsum("mb,mb->m", u_act, q[gi].astype(np.float32), dtype=np.float64)
         numer = c1[gi] * p_act + c2[gi] * uq + dbar[gi] * norm[gi]
-        new = np.maximum(
-            numer / (r_act * norm[gi]) - (kappa / norm)[gi] / (r_act**2 * (a_act + eps)), 0.0
-        )
-        change = float(np.max(np.abs(new - a_act))) if m else 0.0
+        hat = numer / (r_act * norm[gi])
+        v = (kappa / norm)[gi] / r_act**2
+        disc = hat**2 - 4.0 * v
+        new = np.where((hat > 0) & (disc >= 0), 0.5 * (hat + np.sqrt(np.maximum(disc, 0.0))), 0.0)
+        change = float(np.mean(np.abs(new - a_act)))
         keep = new > 0
         gi, pi, a_act, r_act, p_act = gi[keep], pi[keep], new[keep], r_act[keep], p_act[keep]
         u_act = u_act[keep]
