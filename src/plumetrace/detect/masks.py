@@ -83,12 +83,9 @@ def screen_pixels(
         cand = np.argpartition(vb, vb.size - top)[vb.size - top :]
         cand = cand[np.isfinite(vb[cand])]
         if cand.size:
-            band_max = (
-                flat.max(axis=0)
-                if valid.all()
-                else np.fmax.reduce(np.where(valid.reshape(-1, 1), flat, -np.inf), axis=0)
-            )
-            at_max = flat[cand] == band_max
+            # a band's clipping level is the largest value any bright pixel reaches
+            sub = flat[cand]
+            at_max = sub == sub.max(axis=0)
             plateau = at_max.sum(axis=0) >= 2
             if plateau.any():
                 hit = cand[at_max[:, plateau].any(axis=1)]
