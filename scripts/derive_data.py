@@ -83,7 +83,9 @@ def _read_csv(path: Path) -> dict[str, list[str]]:
 
 
 def derive_sensors() -> None:
-    ang = _read_csv(SHARED / "aviris_ng_samples" / "avirisng_rdn_ang20171108_pasadena_10spectra.csv")
+    ang = _read_csv(
+        SHARED / "aviris_ng_samples" / "avirisng_rdn_ang20171108_pasadena_10spectra.csv"
+    )
     ang_wl = np.array(ang["wavelength_fit_nm"], dtype=float)
     ang_fwhm = np.array(ang["fwhm_nm"], dtype=float)
     spectra_cols = [k for k in ang if k.startswith("ang2017")]

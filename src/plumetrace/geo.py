@@ -84,7 +84,7 @@ def utm_crs_for(lat: float, lon: float) -> str:
 
 
 def utm_georef(lat: float, lon: float, rows: int, cols: int, pixel_size_m: float) -> Georef:
-    """A north-up UTM grid whose centre pixel lies at (lat, lon).
+    """Return a north-up UTM grid whose centre pixel lies at (lat, lon).
 
     Parameters
     ----------

@@ -68,14 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     _state["debug"] = "--debug" in args
     try:
         app(args=args, prog_name="plumetrace", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, click.exceptions.Exit) as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        return int(exc.exit_code)
-    except click.Abort:
+    except (typer.Abort, click.Abort):
         typer.echo("aborted", err=True)
         return 130
+    except (click.ClickException, typer.TyperException) as exc:
+        # usage errors (bad option values); Typer >= 0.29 vendors its own click
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130

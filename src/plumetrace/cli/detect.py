@@ -53,8 +53,12 @@ def detect(
         int, typer.Option(help="Neighbouring columns pooled per background estimate.")
     ] = 1,
     shrinkage: Annotated[
-        str, typer.Option(help="Covariance shrinkage: auto (Ledoit-Wolf), none, or 0-1.")
-    ] = "auto",
+        str | None,
+        typer.Option(
+            help="Covariance shrinkage towards its diagonal: auto (Ledoit-Wolf), none, or "
+            "a weight 0-1. Default: 1e-4 for mf/ace, none for iterative."
+        ),
+    ] = None,
     max_iter: Annotated[int, typer.Option(help="Iterations of the sparse filter at most.")] = 30,
     threads: Annotated[
         int | None, typer.Option(help="BLAS threads (default: the library's).")
@@ -81,7 +85,7 @@ def detect(
         method=method,
         window_nm=None if window is None else parse_window(window),
         group_cols=group_cols,
-        shrinkage=parse_shrinkage(shrinkage),
+        shrinkage=None if shrinkage is None else parse_shrinkage(shrinkage),
         max_iter=max_iter,
         threads=threads,
         block_bytes=block_mb * 2**20,

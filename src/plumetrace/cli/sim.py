@@ -1,5 +1,170 @@
 """``plumetrace sim``: scenario simulation commands."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from plumetrace.errors import InvalidParameterError
+from plumetrace.pipeline.sim import SimSummary, run_sim_scene
+from plumetrace.sim import SceneSpec
+
+__all__ = ["app", "parse_origin"]
 
 app = typer.Typer(help="Simulate scenes and scenarios.", no_args_is_help=True)
+
+_STAGES = {
+    "surface": "surface reflectance",
+    "plumes": "plumes",
+    "radiance": "radiance and noise",
+    "writing": "writing files",
+}
+
+
+def parse_origin(text: str) -> tuple[float, float]:
+    """Parse ``"LAT,LON"`` (degrees) into a pair of floats.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the text is not two comma-separated numbers.
+    """
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise InvalidParameterError(
+            f"--origin must be LAT,LON in degrees (e.g. 31.9,-102.2), got {text!r}"
+        ) from None
+    return lat, lon
+
+
+def _size(path: Path) -> str:
+    n = float(path.stat().st_size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+def _present(summary: SimSummary, console: Console) -> None:
+    rows, cols, bands = summary.shape
+    console.print(
+        f"[bold]Simulated {summary.sensor} scene[/bold] {rows} x {cols} x {bands} "
+        f"in {summary.seconds:.1f} s -> {summary.out_dir}"
+    )
+    files = Table(title="Files", title_justify="left", show_edge=False)
+    files.add_column("file")
+    files.add_column("size", justify="right")
+    for path in summary.files:
+        files.add_row(path.name, _size(path))
+    console.print(files)
+    if summary.sources:
+        first = summary.sources[0]
+        table = Table(
+            title=f"Sources (wind {first.wind_speed_m_s:g} m/s from {first.wind_dir_deg:g}°)",
+            title_justify="left",
+            show_edge=False,
+        )
+        for name in ("id", "row", "col", "lat", "lon", "kg/h", "mass kg"):
+            table.add_column(name, justify="left" if name == "id" else "right", no_wrap=True)
+        for s in summary.sources:
+            table.add_row(
+                s.id,
+                str(s.row),
+                str(s.col),
+                f"{s.lat:.5f}",
+                f"{s.lon:.5f}",
+                f"{s.rate_kg_h:.0f}",
+                f"{s.mass_in_scene_kg:.1f}",
+            )
+        console.print(table)
+    else:
+        console.print("no sources (plume-free background)")
+    if summary.flares or summary.saturated_pixels:
+        console.print(
+            f"flares: {len(summary.flares)}, saturated pixels: {summary.saturated_pixels}"
+        )
+
+
+@app.command("scene")
+def scene(
+    out_dir: Annotated[Path, typer.Argument(help="Output directory (created if missing).")],
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 0,
+    rows: Annotated[int, typer.Option(help="Rows (down-track, north to south).")] = 1000,
+    cols: Annotated[int, typer.Option(help="Columns (cross-track, west to east).")] = 598,
+    sensor: Annotated[str, typer.Option(help="Band set and noise: aviris-ng or emit.")] = (
+        "aviris-ng"
+    ),
+    sources: Annotated[int, typer.Option(help="Number of CH4 sources.")] = 3,
+    rate_min: Annotated[float, typer.Option(help="Smallest emission rate, kg/h.")] = 100.0,
+    rate_max: Annotated[float, typer.Option(help="Largest emission rate, kg/h.")] = 1000.0,
+    wind_speed: Annotated[float, typer.Option(help="Wind speed, m/s.")] = 3.0,
+    wind_dir: Annotated[
+        float,
+        typer.Option(
+            help="Wind direction, degrees clockwise from north the wind blows FROM "
+            "(270 = from the west, plumes extend east)."
+        ),
+    ] = 270.0,
+    pixel_size: Annotated[float, typer.Option(help="Pixel size, m.")] = 5.0,
+    file_format: Annotated[
+        str, typer.Option("--format", help="Radiance file format: envi or netcdf.")
+    ] = "envi",
+    origin: Annotated[
+        str, typer.Option(help="Scene centre LAT,LON in degrees (WGS84).")
+    ] = "31.9,-102.2",
+    saturated_fraction: Annotated[
+        float, typer.Option(help="Fraction of pixels made saturating specular glints.")
+    ] = 0.0,
+    flares: Annotated[int, typer.Option(help="Number of gas-flare (hot) pixels.")] = 0,
+    noise: Annotated[bool, typer.Option("--noise/--no-noise", help="Add instrument noise.")] = (
+        True
+    ),
+) -> None:
+    """Simulate a radiance scene with methane plumes and write it with its truth."""
+    lat, lon = parse_origin(origin)
+    spec = SceneSpec(
+        seed=seed,
+        rows=rows,
+        cols=cols,
+        sensor=sensor.lower(),
+        sources=sources,
+        rate_min_kg_h=rate_min,
+        rate_max_kg_h=rate_max,
+        wind_speed_m_s=wind_speed,
+        wind_dir_deg=wind_dir,
+        pixel_size_m=pixel_size,
+        origin_lat=lat,
+        origin_lon=lon,
+        file_format=file_format.lower(),
+        saturated_fraction=saturated_fraction,
+        flares=flares,
+        noise=noise,
+    )
+    err = Console(stderr=True)
+    tasks: dict[str, TaskID] = {}
+    with Progress(
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        summary = run_sim_scene(out_dir, spec, progress=progress)
+    _present(summary, Console())

@@ -11,15 +11,23 @@ from plumetrace.detect.background import (
     group_columns,
     ungroup_columns,
 )
-from plumetrace.detect.filters import DEFAULT_EPSILON_PPM_M, Method, retrieve
+from plumetrace.detect.filters import (
+    DEFAULT_EPSILON_PPM_M,
+    DEFAULT_MF_SHRINKAGE,
+    Method,
+    Penalty,
+    retrieve,
+)
 from plumetrace.detect.labelled import retrieve_dataarray
 from plumetrace.detect.masks import screen_pixels
 from plumetrace.detect.result import Retrieval
 
 __all__ = [
     "DEFAULT_EPSILON_PPM_M",
+    "DEFAULT_MF_SHRINKAGE",
     "ColumnBackground",
     "Method",
+    "Penalty",
     "Retrieval",
     "Shrinkage",
     "estimate_background",

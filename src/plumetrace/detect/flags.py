@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 NO_DATA = 1
-"""Fill value, NaN or non-positive radiance in a band of the retrieval window."""
+"""NaN or a fill value (<= -1000) in a band of the window, or an all-zero spectrum."""
 SATURATED = 2
 """A band of the window is at the detector's clipping level."""
 FLARE = 4

@@ -11,6 +11,7 @@ from plumetrace.detect import flags
 __all__ = ["screen_pixels"]
 
 _FLARE_RATIO = 1.6
+_FILL_BELOW = -1000.0
 _FLARE_BRIGHTNESS_Z = 6.0
 
 
@@ -62,10 +63,17 @@ def screen_pixels(
     summary = (flat @ weights).reshape(rows, cols, 3)
     bright, short, long_ = summary[..., 0], summary[..., 1], summary[..., 2]
     nodata = ~np.isfinite(bright)
-    # the per-pixel minimum is only needed when some value is NaN or not positive
-    if nodata.any() or float(flat.min()) <= 0.0:
+    # Small negative values in deep absorption bands are noise, not missing data; a
+    # spectrum that is zero everywhere, or holds an undeclared fill value such as -9999,
+    # is missing.
+    if nodata.all():
+        out[:] = flags.NO_DATA
+        return out
+    lowest = float(np.fmin.reduce(flat, axis=None))
+    if lowest <= _FILL_BELOW or not np.all(np.abs(bright[~nodata]) > 0):
         with np.errstate(invalid="ignore"):
-            nodata |= ~(flat.min(axis=1).reshape(rows, cols) > 0)
+            nodata |= flat.min(axis=1).reshape(rows, cols) <= _FILL_BELOW
+            nodata |= np.abs(flat).max(axis=1).reshape(rows, cols) == 0
     out[nodata] |= flags.NO_DATA
     valid = ~nodata
     if not valid.any():

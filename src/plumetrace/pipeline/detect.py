@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from plumetrace import __version__
 from plumetrace.detect import Method, Shrinkage, flags, retrieve
-from plumetrace.errors import InvalidParameterError
+from plumetrace.errors import InvalidParameterError, InvalidRadianceError
 from plumetrace.io.geotiff import write_geotiff
 from plumetrace.io.quicklook import write_enhancement_png
 from plumetrace.io.radiance import open_radiance
@@ -50,7 +50,8 @@ class DetectOptions:
         Retrieval window, nm; None for the gas's default.
     group_cols : int
         Neighbouring columns pooled per background estimate.
-    shrinkage : "auto", "none" or float
+    shrinkage : "auto", "none", float or None
+        None: the method's default (see :func:`plumetrace.detect.retrieve`).
     max_iter : int
     threads : int or None
         BLAS threads; None leaves the library default.
@@ -66,7 +67,7 @@ class DetectOptions:
     method: Method = "iterative"
     window_nm: tuple[float, float] | None = None
     group_cols: int = 1
-    shrinkage: Shrinkage = "auto"
+    shrinkage: Shrinkage | None = None
     max_iter: int = 30
     threads: int | None = None
     block_bytes: int = 512 * 2**20
@@ -159,7 +160,8 @@ def run_detect(
             for c0 in range(0, cols, step):
                 c1 = min(cols, c0 + step)
                 cube = scene.read(bands=idx, cols=slice(c0, c1))
-                grey[:, c0:c1] = np.nanmean(cube, axis=2) if _any_nan(cube) else cube.mean(2)
+                grey[:, c0:c1] = cube.mean(axis=2)
+                _check_columns(str(radiance_path), grey[:, c0:c1], c0)
                 t0 = time.perf_counter()
                 res = retrieve(
                     cube,
@@ -238,8 +240,16 @@ def run_detect(
     return summary
 
 
-def _any_nan(a: NDArray[np.float32]) -> bool:
-    return bool(np.isnan(a.sum()))
+def _check_columns(source: str, grey: NDArray[np.float32], offset: int) -> None:
+    """Raise if a column has no pixel with a finite spectrum in the window."""
+    empty = np.flatnonzero(np.isnan(grey).all(axis=0))
+    if empty.size:
+        cols = ", ".join(str(int(c) + offset) for c in empty[:5])
+        more = f" and {empty.size - 5} more" if empty.size > 5 else ""
+        raise InvalidRadianceError(
+            f"{source}: column(s) {cols}{more} have no valid pixel in the retrieval window "
+            "(all no-data); crop the scene to its valid columns"
+        )
 
 
 def _fill(a: NDArray[np.float32]) -> NDArray[np.float32]:

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from plumetrace.cli.app import main
+from plumetrace.pipeline.sim import run_sim_scene
+from plumetrace.sim import SceneSpec
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "scene"
+    run_sim_scene(out, SceneSpec(rows=100, cols=24, sources=1, seed=4))
+    return out / "radiance.hdr"
+
+
+@pytest.mark.parametrize("method", ["mf", "iterative", "ace"])
+def test_detect_command(
+    scene: Path, tmp_path: Path, method: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = main(["detect", str(scene), "--out", str(tmp_path), "--method", method, "--threads", "1"])
+    assert rc == 0
+    report = json.loads((tmp_path / "detect.json").read_text())
+    assert report["method"] == method and report["threads"] == 1
+    assert "ppm·m" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--window", "abc"], "MIN:MAX"),
+        (["--window", "2400:2200"], "smaller"),
+        (["--shrinkage", "2"], "[0, 1]"),
+        (["--group-cols", "0"], "group-cols"),
+        (["--gas", "nope.csv"], "nope.csv"),
+    ],
+)
+def test_bad_options_give_one_line_and_exit_2(
+    scene: Path, tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = main(["detect", str(scene), "--out", str(tmp_path), *args])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["detect"]) == 2
+    assert main(["sim", "scene", "/tmp/x", "--rows", "abc"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    from plumetrace.errors import DataSourceError
+
+    with pytest.raises(DataSourceError):
+        main(["--debug", "detect", str(tmp_path / "missing.hdr"), "--out", str(tmp_path)])
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert "plumetrace" in capsys.readouterr().out
+
+
+def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["demo", "--out", str(tmp_path), "--rows", "200", "--cols", "64", "--seed", "2"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "src-001" in out and "Quicklook" in out
+    assert (tmp_path / "detect" / "quicklook.png").stat().st_size > 10_000
+    assert (tmp_path / "scene" / "truth.json").exists()

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from plumetrace.detect import flags
+from plumetrace.errors import DataSourceError, InvalidParameterError, InvalidRadianceError
+from plumetrace.io.envi import write_envi
+from plumetrace.io.geotiff import read_geotiff
+from plumetrace.io.netcdf import write_emit_netcdf
+from plumetrace.pipeline.detect import NODATA, DetectOptions, run_detect
+from plumetrace.pipeline.sim import run_sim_scene
+from plumetrace.sim import SceneSpec, simulate_scene
+
+SPEC = SceneSpec(rows=200, cols=48, sources=1, seed=3, rate_min_kg_h=800, rate_max_kg_h=900)
+
+
+@pytest.fixture(scope="module")
+def scene_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("det") / "scene"
+    run_sim_scene(out, SPEC)
+    return out
+
+
+@pytest.fixture(scope="module")
+def detected(scene_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("det") / "out"
+    run_detect(scene_dir / "radiance.hdr", out)
+    return out
+
+
+def test_products_and_report(detected: Path, scene_dir: Path) -> None:
+    names = {p.name for p in detected.iterdir()}
+    assert names == {
+        "enhancement.tif",
+        "uncertainty.tif",
+        "mask.tif",
+        "detect.json",
+        "quicklook.png",
+    }
+    report = json.loads((detected / "detect.json").read_text())
+    assert {"method", "gas", "bands_used", "window_nm", "seconds", "rows", "cols"} <= set(report)
+    assert report["method"] == "iterative" and report["gas"] == "ch4"
+    assert report["window_nm"] == [2122.0, 2488.0] and report["bands_used"] == 73
+    assert (report["rows"], report["cols"]) == (200, 48)
+    enh = read_geotiff(detected / "enhancement.tif")
+    assert enh.data.dtype == np.float32 and enh.nodata == NODATA
+    assert enh.georef.crs is not None and enh.georef.transform is not None
+    truth = read_geotiff(scene_dir / "truth_enhancement.tif")
+    assert enh.georef.transform == truth.georef.transform
+    mask = read_geotiff(detected / "mask.tif")
+    assert mask.data.dtype == np.uint8
+    unc = read_geotiff(detected / "uncertainty.tif").data
+    assert np.all(unc[mask.data & flags.INVALID == 0] > 0)
+
+
+def test_plume_is_found_at_the_source(detected: Path, scene_dir: Path) -> None:
+    truth = json.loads((scene_dir / "truth.json").read_text())
+    src = truth["sources"][0]
+    enh = read_geotiff(detected / "enhancement.tif").data
+    true_map = read_geotiff(scene_dir / "truth_enhancement.tif").data
+    near = np.zeros(enh.shape, bool)
+    near[max(0, src["row"] - 15) : src["row"] + 16, max(0, src["col"] - 15) : src["col"] + 16] = (
+        True
+    )
+    strong = true_map > 1500
+    assert np.mean(enh[strong & near] > 0) > 0.5
+    far = (true_map == 0) & ~near
+    assert np.mean(enh[far] > 0) < 0.05
+
+
+def test_streaming_in_column_blocks_gives_the_same_map(scene_dir: Path, tmp_path: Path) -> None:
+    a = run_detect(
+        scene_dir / "radiance.hdr", tmp_path / "a", DetectOptions(method="mf", quicklook=False)
+    )
+    b = run_detect(
+        scene_dir / "radiance.hdr",
+        tmp_path / "b",
+        DetectOptions(method="mf", quicklook=False, block_bytes=200 * 73 * 4 * 10),
+    )
+    assert a.blocks == 1 and b.blocks == 5
+    ea = read_geotiff(tmp_path / "a" / "enhancement.tif").data
+    eb = read_geotiff(tmp_path / "b" / "enhancement.tif").data
+    np.testing.assert_array_equal(ea, eb)
+
+
+def test_netcdf_input_matches_envi(tmp_path: Path) -> None:
+    sc = simulate_scene(SceneSpec(rows=120, cols=20, sources=1, seed=5))
+    write_envi(
+        tmp_path / "r",
+        sc.radiance,
+        wavelength_nm=sc.wavelength_nm,
+        fwhm_nm=sc.fwhm_nm,
+        georef=sc.georef,
+    )
+    lon, lat = sc.georef.pixel_centers_lonlat(*np.mgrid[0:120, 0:20] + 0.5)
+    write_emit_netcdf(tmp_path / "r.nc", sc.radiance, sc.wavelength_nm, sc.fwhm_nm, lat, lon)
+    opts = DetectOptions(method="mf", quicklook=False)
+    run_detect(tmp_path / "r", tmp_path / "e", opts)
+    run_detect(tmp_path / "r.nc", tmp_path / "n", opts)
+    e = read_geotiff(tmp_path / "e" / "enhancement.tif")
+    n = read_geotiff(tmp_path / "n" / "enhancement.tif")
+    # float32 accumulation order differs between the readers
+    np.testing.assert_allclose(e.data, n.data, rtol=1e-4, atol=1.0)
+    assert n.georef.lat is not None
+
+
+def test_user_gas_csv(scene_dir: Path, tmp_path: Path) -> None:
+    from plumetrace import data, spectra
+
+    b = data.sensor_bands("aviris-ng")
+    t = spectra.target_from_lookup_table(data.ch4_lookup_table(), b.wavelength_nm, b.fwhm_nm)
+    csv = tmp_path / "mygas.csv"
+    rows = ["wavelength_nm,absorption_per_ppm_m"]
+    rows += [f"{w},{a}" for w, a in zip(b.wavelength_nm, t.absorption_per_ppm_m, strict=True)]
+    csv.write_text("\n".join(rows) + "\n")
+    s = run_detect(
+        scene_dir / "radiance.hdr",
+        tmp_path / "o",
+        DetectOptions(gas=str(csv), method="mf", window_nm=(2122, 2488), quicklook=False),
+    )
+    assert s.gas == "mygas" and s.bands_used == 73
+
+
+def test_bad_inputs(scene_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(InvalidRadianceError, match="no band falls in the window"):
+        run_detect(
+            scene_dir / "radiance.hdr", tmp_path / "o", DetectOptions(window_nm=(3000, 3100))
+        )
+    with pytest.raises(InvalidParameterError, match="unknown gas"):
+        run_detect(scene_dir / "radiance.hdr", tmp_path / "o", DetectOptions(gas="xenon"))
+    with pytest.raises(DataSourceError):
+        run_detect(tmp_path / "missing.hdr", tmp_path / "o")
+    # a truncated data file is named in the error and nothing is written
+    bad = tmp_path / "trunc"
+    bad.mkdir()
+    (bad / "radiance.hdr").write_bytes((scene_dir / "radiance.hdr").read_bytes())
+    (bad / "radiance").write_bytes((scene_dir / "radiance").read_bytes()[:1000])
+    with pytest.raises(DataSourceError, match="truncated"):
+        run_detect(bad / "radiance.hdr", tmp_path / "t")
+    assert not (tmp_path / "t").exists()
+
+
+def test_all_nan_columns_are_an_error(tmp_path: Path) -> None:
+    sc = simulate_scene(SceneSpec(rows=120, cols=20, sources=0, seed=2))
+    cube = sc.radiance.copy()
+    cube[:, 4] = np.nan
+    write_envi(tmp_path / "r", cube, wavelength_nm=sc.wavelength_nm, fwhm_nm=sc.fwhm_nm)
+    with pytest.raises(InvalidRadianceError, match="column"):
+        run_detect(tmp_path / "r", tmp_path / "o", DetectOptions(method="mf"))
