@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"
-ruff check src tests benchmarks scripts
+ruff check .
 ruff format --check src tests
 echo "== mypy"
 mypy
