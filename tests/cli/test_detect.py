@@ -73,3 +73,12 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "src-001" in out and "Quicklook" in out
     assert (tmp_path / "detect" / "quicklook.png").stat().st_size > 10_000
     assert (tmp_path / "scene" / "truth.json").exists()
+
+
+def test_cli_method_choices_match_the_kernel() -> None:
+    from typing import get_args
+
+    from plumetrace.cli import detect as cli_detect
+    from plumetrace.detect import Method
+
+    assert set(get_args(cli_detect.Method)) == set(get_args(Method))

@@ -26,7 +26,8 @@ def _reference_mf(cube: np.ndarray, s: np.ndarray) -> np.ndarray:
 def _reference_sparse(cube: np.ndarray, s: np.ndarray, iters: int, eps: float = 1e-4) -> np.ndarray:
     """The sparse filter recomputing mean and covariance from scratch (dense, float64).
 
-    First MAG1C's reweighted-l1 step, then its fixed point under each updated background.
+    First MAG1C's reweighted-l1 step (background cleaned with the single-pass estimate),
+    then the step's fixed point under each updated background.
     """
     rows, cols, _ = cube.shape
     out = np.empty((rows, cols))
@@ -38,17 +39,20 @@ def _reference_sparse(cube: np.ndarray, s: np.ndarray, iters: int, eps: float = 
         cov = np.cov(x, rowvar=False, bias=True)
         w = np.linalg.solve(cov, t)
         norm = t @ w
-        a0 = (x - mu0) @ w / (r * norm)
-        alpha = np.where(a0 > 0, np.maximum(a0 - 1.0 / (r**2 * norm * (a0 + eps)), 0), 0.0)
-        for _ in range(iters - 1):
+        a0 = np.maximum((x - mu0) @ w / (r * norm), 0.0)
+        alpha = a0
+        for it in range(iters):
             y = x - (r * alpha)[:, None] * t
             mu = y.mean(axis=0)
             cov = np.cov(y, rowvar=False, bias=True)
             w = np.linalg.solve(cov, t)
             norm = t @ w
             hat = (x - mu) @ w / (r * norm)
-            disc = hat**2 - 4.0 / (r**2 * norm)
-            new = np.where((hat > 0) & (disc >= 0), 0.5 * (hat + np.sqrt(np.abs(disc))), 0.0)
+            if it == 0:  # MAG1C's step from the single-pass estimate
+                new = np.maximum(hat - 1.0 / (r**2 * norm * (a0 + eps)), 0.0)
+            else:  # the step's fixed point under the current background
+                disc = hat**2 - 4.0 / (r**2 * norm)
+                new = np.where((hat > 0) & (disc >= 0), 0.5 * (hat + np.sqrt(np.abs(disc))), 0.0)
             alpha = np.where(alpha > 0, new, 0.0)
         out[:, c] = alpha
     return out
@@ -96,7 +100,7 @@ def test_iterative_is_sparse_nonnegative_and_accurate() -> None:
     e = res.enhancement
     assert np.nanmin(e) >= 0
     bg = scene.truth < 1
-    assert np.mean(e[bg] == 0) > 0.9
+    assert np.mean(e[bg] == 0) > 0.8
     core = scene.truth > 1600
     assert 0.9 < np.mean(e[core]) / np.mean(scene.truth[core]) < 1.1
     mf = retrieve(scene.cube, scene.s, method="mf")

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from plumetrace.cli._progress import console, err_console
-from plumetrace.pipeline.demo import run_demo
 
 __all__ = ["register"]
 
@@ -26,6 +25,8 @@ def demo(
     local executor are the defaults of later stages), retrieves the enhancement map and
     writes a PNG quicklook.
     """
+    from plumetrace.pipeline.demo import run_demo
+
     with err_console.status("starting") as status:
         summary = run_demo(out, seed=seed, rows=rows, cols=cols, step=status.update)
     d = summary.detect

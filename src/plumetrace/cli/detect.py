@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from plumetrace.cli._progress import console, progress_bar
-from plumetrace.detect import Method, Shrinkage
 from plumetrace.errors import InvalidParameterError
-from plumetrace.pipeline.detect import DetectOptions, run_detect
-from plumetrace.pipeline.gas import parse_window
+
+if TYPE_CHECKING:
+    from plumetrace.detect import Shrinkage
+
+Method = Literal["iterative", "mf", "ace"]
+"""The methods of :func:`plumetrace.detect.retrieve` (a literal here keeps start-up light)."""
 
 __all__ = ["parse_shrinkage", "register"]
 
@@ -80,6 +83,9 @@ def detect(
         raise InvalidParameterError("--block-mb must be at least 1")
     if threads is not None and threads < 1:
         raise InvalidParameterError("--threads must be at least 1")
+    from plumetrace.pipeline.detect import DetectOptions, run_detect
+    from plumetrace.pipeline.gas import parse_window
+
     options = DetectOptions(
         gas=gas,
         method=method,

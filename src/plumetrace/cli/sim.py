@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,8 +11,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from plumetrace.errors import InvalidParameterError
-from plumetrace.pipeline.sim import SimSummary, run_sim_scene
-from plumetrace.sim import SceneSpec
+
+if TYPE_CHECKING:
+    from plumetrace.pipeline.sim import SimSummary
 
 __all__ = ["app", "parse_origin"]
 
@@ -132,6 +133,10 @@ def scene(
 ) -> None:
     """Simulate a radiance scene with methane plumes and write it with its truth."""
     lat, lon = parse_origin(origin)
+    # heavy imports (scipy, rasterio) only when the command runs: keeps --help fast
+    from plumetrace.pipeline.sim import run_sim_scene
+    from plumetrace.sim import SceneSpec
+
     spec = SceneSpec(
         seed=seed,
         rows=rows,

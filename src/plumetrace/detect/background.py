@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -100,7 +100,7 @@ class ColumnBackground:
         Pixels that entered the statistics.
     shrinkage : (groups,) ndarray of float64
         Shrinkage weight used, 0-1.
-    centered : (groups, pixels, bands) ndarray of float32
+    centered : (groups, pixels, bands) ndarray of float32 or float64
         ``x - mean`` for every pixel, zero where a pixel was left out.
     """
 
@@ -108,7 +108,7 @@ class ColumnBackground:
     covariance: NDArray[np.float64]
     n_valid: NDArray[np.int64]
     shrinkage: NDArray[np.float64]
-    centered: NDArray[np.float32]
+    centered: NDArray[np.floating[Any]]
 
     @cached_property
     def precision(self) -> NDArray[np.float64]:
@@ -123,7 +123,7 @@ class ColumnBackground:
 
 
 def _ledoit_wolf_weight(
-    centered: NDArray[np.float32], cov: NDArray[np.float64], n: NDArray[np.int64]
+    centered: NDArray[np.floating[Any]], cov: NDArray[np.float64], n: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     """Ledoit-Wolf optimal weight for shrinking the correlation matrix towards identity.
 
@@ -144,7 +144,7 @@ def _ledoit_wolf_weight(
     # Σ_i ||y_i||⁴ is a sum over pixels: estimate it from an even subsample (unbiased)
     stride = max(1, centered.shape[1] // _LW_SAMPLE)
     sub = centered[:, ::stride]
-    sq = np.matmul(sub * sub, (inv_sd**2).astype(np.float32)[..., None])[..., 0]
+    sq = np.matmul(sub * sub, (inv_sd**2).astype(sub.dtype)[..., None])[..., 0]
     # excluded pixels are zero rows: scale by the share of valid pixels in the sample
     sampled = np.maximum(np.count_nonzero(sq, axis=1), 1)
     fourth = np.sum(sq.astype(np.float64) ** 2, axis=1) * (n / sampled)
@@ -154,7 +154,7 @@ def _ledoit_wolf_weight(
 
 
 def estimate_background(
-    stacks: NDArray[np.float32],
+    stacks: NDArray[np.floating[Any]],
     valid: NDArray[np.bool_],
     *,
     shrinkage: Shrinkage = "auto",
@@ -164,7 +164,7 @@ def estimate_background(
 
     Parameters
     ----------
-    stacks : (groups, pixels, bands) ndarray of float32, radiance
+    stacks : (groups, pixels, bands) ndarray of float32 or float64, radiance
         From :func:`group_columns`. Overwritten: it becomes ``centered`` of the result.
     valid : (groups, pixels) ndarray of bool
         Pixels allowed into the statistics.
@@ -194,9 +194,9 @@ def estimate_background(
     has_excluded = bool(excluded.any())
     if has_excluded:
         stacks[excluded] = 0.0
-    ones = np.ones((groups, 1, npix), dtype=np.float32)
+    ones = np.ones((groups, 1, npix), dtype=stacks.dtype)
     mean = np.matmul(ones, stacks)[:, 0, :].astype(np.float64) / n[:, None]
-    stacks -= mean[:, None, :].astype(np.float32)
+    stacks -= mean[:, None, :].astype(stacks.dtype)
     if has_excluded:
         stacks[excluded] = 0.0
     centered = stacks

@@ -11,7 +11,7 @@ the column enhancement (ppm·m) and ``r`` the pixel's albedo relative to the col
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -61,6 +61,8 @@ def retrieve(
     tol_ppm_m: float = 0.2,
     epsilon_ppm_m: float = DEFAULT_EPSILON_PPM_M,
     penalty: Penalty = "model",
+    sparsity: float = 1.0,
+    precision: Literal["single", "double"] | None = None,
     pixel_flags: NDArray[np.uint8] | None = None,
     saturation_radiance: float | None = None,
 ) -> Retrieval:
@@ -104,6 +106,15 @@ def retrieve(
         (default) takes ``σ² = 1 / (r² tᵀC⁻¹t)`` exactly as MAG1C; ``"empirical"``
         scales it by the ratio of the filter's measured to modelled background variance,
         which stays calibrated when the covariance is shrunk.
+    sparsity : float
+        Multiplies the l1 step's variance scale (MAG1C: 1). Pixels are kept above about
+        ``2 sqrt(sparsity)`` standard deviations: lower values keep fainter plume pixels
+        and more background speckle.
+    precision : {"single", "double"}, optional
+        Arithmetic of the covariance and filter passes. Default: ``"double"`` when the
+        covariance is not shrunk (its inverse is then ill-conditioned and float32 rounding
+        shows as tens of ppm·m), ``"single"`` otherwise (twice as fast; the ridge bounds
+        the condition number).
     pixel_flags : (rows, cols) ndarray of uint8, optional
         Precomputed flags (:func:`~plumetrace.detect.masks.screen_pixels`).
     saturation_radiance : float, optional
@@ -137,7 +148,12 @@ def retrieve(
     if not np.any((pf & fl.INVALID) == 0):
         raise InvalidRadianceError("no pixel has valid radiance in every band of the window")
 
-    stacks = group_columns(cube.astype(np.float32, copy=False), group_cols)
+    if precision is None:
+        precision = "double" if shrinkage == "none" else "single"
+    if precision not in ("single", "double"):
+        raise InvalidParameterError(f"unknown precision {precision!r}; use single or double")
+    work: type[np.floating[Any]] = np.float64 if precision == "double" else np.float32
+    stacks: NDArray[np.floating[Any]] = group_columns(cube.astype(work, copy=False), group_cols)
     gflags = group_columns(pf, group_cols, fill=fl.NO_DATA)
     usable = (gflags & fl.INVALID) == 0
     stats_ok = gflags == 0
@@ -148,11 +164,11 @@ def retrieve(
     tau = s[None, :] * bg.mean  # (groups, bands)
     z = bg.solve(tau)
     norm = np.einsum("gb,gb->g", tau, z)
-    p = np.matmul(bg.centered, z.astype(np.float32)[..., None])[..., 0].astype(np.float64)
+    p = np.matmul(bg.centered, z.astype(work)[..., None])[..., 0].astype(np.float64)
     mu = bg.mean
-    r = 1.0 + np.matmul(
-        bg.centered, (mu / np.sum(mu**2, axis=1)[:, None]).astype(np.float32)[..., None]
-    )[..., 0].astype(np.float64)
+    r = 1.0 + np.matmul(bg.centered, (mu / np.sum(mu**2, axis=1)[:, None]).astype(work)[..., None])[
+        ..., 0
+    ].astype(np.float64)
     r = np.where(usable, r, np.nan)
     dark = usable & (r < _DARK_ALBEDO)
     gain = np.where(dark, np.maximum(r, _DARK_ALBEDO), r) if albedo_correction else None
@@ -172,7 +188,9 @@ def retrieve(
         if penalty not in ("empirical", "model"):
             raise InvalidParameterError(f"unknown penalty {penalty!r}")
         # calibration of the l1 step: measured / modelled variance of the filter
-        kappa = spread**2 * norm if penalty == "empirical" else np.ones_like(norm)
+        if sparsity <= 0:
+            raise InvalidParameterError(f"sparsity must be positive, got {sparsity}")
+        kappa = sparsity * (spread**2 * norm if penalty == "empirical" else np.ones_like(norm))
         alpha, norm, iterations = _sparse_iterations(
             bg,
             tau,
@@ -190,7 +208,7 @@ def retrieve(
         if method == "ace":
             mahal = np.einsum(
                 "gnb,gnb->gn",
-                np.matmul(bg.centered, bg.precision.astype(np.float32)),
+                np.matmul(bg.centered, bg.precision.astype(work)),
                 bg.centered,
                 dtype=np.float64,
             )
@@ -212,7 +230,7 @@ def retrieve(
 
 
 def _background(
-    stacks: NDArray[np.float32],
+    stacks: NDArray[np.floating[Any]],
     usable: NDArray[np.bool_],
     stats_ok: NDArray[np.bool_],
     shrinkage: Shrinkage,
@@ -223,7 +241,7 @@ def _background(
     raw = stacks[gi, pi].copy()
     bg = estimate_background(stacks, stats_ok, shrinkage=shrinkage)
     if gi.size:
-        bg.centered[gi, pi] = raw - bg.mean[gi].astype(np.float32)
+        bg.centered[gi, pi] = raw - bg.mean[gi]
     return bg
 
 
@@ -291,6 +309,7 @@ def _sparse_iterations(
     iterations : int
     """
     groups, npix = p.shape
+    work = bg.centered.dtype
     n = bg.n_valid.astype(np.float64)
     _ = bg.precision  # one inversion, then every iteration's solve is a mat-vec
     # The shrunk covariance keeps (1 - λ) of the sample covariance, so the rank-2 change
@@ -298,11 +317,20 @@ def _sparse_iterations(
     keep_frac = 1.0 - bg.shrinkage
     tz = np.einsum("gb,gb->g", tau, z)
     alpha0 = np.where(usable, p / (gain * tz[:, None]), 0.0)
-    # First iteration, MAG1C's step from the single-pass estimate (no background update yet).
+    # First iteration over all pixels (full BLAS passes): the background is cleaned with
+    # the single-pass estimate, then MAG1C's reweighted step is taken from it.
+    alpha0 = np.maximum(alpha0, 0.0)
+    d = gain * alpha0
+    d[alpha0 == 0] = 0.0
+    a = np.matmul(d.astype(work)[:, None, :], bg.centered)[:, 0, :].astype(np.float64) / n[:, None]
+    dbar = d.sum(axis=1) / n
+    beta = (d**2).sum(axis=1) / n - dbar**2
+    c1, c2, q, norm = _woodbury(bg, keep_frac[:, None] * a, keep_frac * beta, z, tz)
+    uq = np.matmul(bg.centered, q.astype(work)[..., None])[..., 0].astype(np.float64)
+    hat = (c1[:, None] * p + c2[:, None] * uq + (dbar * norm)[:, None]) / (gain * norm[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
-        step = alpha0 - (kappa / tz)[:, None] / (gain**2 * (alpha0 + eps))
+        step = hat - (kappa / norm)[:, None] / (gain**2 * (alpha0 + eps))
     alpha = np.where(alpha0 > 0, np.maximum(step, 0.0), 0.0)
-    norm = tz
     iterations = 1
     gi, pi = np.nonzero(alpha > 0)
     a_act = alpha[gi, pi]
@@ -314,12 +342,12 @@ def _sparse_iterations(
         d = r_act * a_act
         m = d.size
         cols_m = np.arange(m)
-        agg = sp.csr_array(((d / n[gi]).astype(np.float32), (gi, cols_m)), shape=(groups, m))
+        agg = sp.csr_array(((d / n[gi]).astype(work), (gi, cols_m)), shape=(groups, m))
         dbar = np.bincount(gi, weights=d, minlength=groups) / n
         a = np.asarray(agg @ u_act, dtype=np.float64)
         beta = np.bincount(gi, weights=d**2, minlength=groups) / n - dbar**2
         c1, c2, q, norm = _woodbury(bg, keep_frac[:, None] * a, keep_frac * beta, z, tz)
-        uq = np.einsum("mb,mb->m", u_act, q[gi].astype(np.float32), dtype=np.float64)
+        uq = np.einsum("mb,mb->m", u_act, q[gi].astype(work), dtype=np.float64)
         numer = c1[gi] * p_act + c2[gi] * uq + dbar[gi] * norm[gi]
         hat = numer / (r_act * norm[gi])
         v = (kappa / norm)[gi] / r_act**2

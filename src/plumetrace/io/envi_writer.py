@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -20,6 +19,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from plumetrace.errors import DataSourceError, InvalidParameterError
 from plumetrace.geo import Georef
 from plumetrace.io._atomic import discard, make_temp_beside, publish
+from plumetrace.io._rows import RowBlockWriter, as_cube
 from plumetrace.io.envi_georef import map_info_from_georef
 from plumetrace.io.envi_header import Interleave, data_type_code, format_envi_header
 
@@ -52,17 +52,13 @@ def _spectral(name: str, value: ArrayLike | None, bands: int) -> NDArray[np.floa
     return arr
 
 
-def _ranges(mask: NDArray[np.bool_]) -> str:
-    idx = np.flatnonzero(mask)
-    breaks = np.flatnonzero(np.diff(idx) > 1)
-    starts = np.r_[idx[0], idx[breaks + 1]]
-    ends = np.r_[idx[breaks], idx[-1]]
-    parts = [f"{s}" if s == e else f"{s}-{e}" for s, e in zip(starts, ends, strict=True)]
-    return ", ".join(parts[:5]) + (", ..." if len(parts) > 5 else "")
-
-
-class EnviWriter:
+class EnviWriter(RowBlockWriter[IO[bytes]]):
     """Write an ENVI image block by block; a context manager.
+
+    Fill it with :meth:`write_rows` (values in physical units, converted to the file's
+    type with ``gain``/``offset`` or ``scale_factor``), then :meth:`close`; the shared
+    protocol (:meth:`close`, :meth:`abort`, :attr:`closed`) is
+    :class:`~plumetrace.io._rows.RowBlockWriter`'s.
 
     Parameters
     ----------
@@ -104,6 +100,8 @@ class EnviWriter:
     ...         w.write_rows(r0, cube[r0 : r0 + 256])
     """
 
+    _extent: ClassVar[str] = "image"
+
     def __init__(
         self,
         base_path: str | Path,
@@ -123,9 +121,7 @@ class EnviWriter:
         data_ignore_value: float | None = None,
         description: str = "",
     ) -> None:
-        for name, n in (("rows", rows), ("cols", cols), ("bands", bands)):
-            if int(n) != n or n < 1:
-                raise InvalidParameterError(f"{name} must be a positive integer, got {n}")
+        super().__init__(rows, cols, bands)
         if interleave not in ("bil", "bip", "bsq"):
             raise InvalidParameterError(f"interleave must be bil, bip or bsq, got {interleave!r}")
         if byte_order not in (0, 1):
@@ -138,7 +134,6 @@ class EnviWriter:
         self.header_path = self.data_path.with_name(self.data_path.name + ".hdr")
         if self.data_path.suffix.lower() == ".hdr":
             raise InvalidParameterError(f"{self.data_path}: give the data file path, not the .hdr")
-        self.rows, self.cols, self.bands = int(rows), int(cols), int(bands)
         self.interleave: Interleave = interleave
         self.dtype: np.dtype[Any] = np.dtype(dtype).newbyteorder(">" if byte_order else "<")
         wl = _spectral("wavelength_nm", wavelength_nm, self.bands)
@@ -186,16 +181,18 @@ class EnviWriter:
             data_ignore_value=data_ignore_value,
             description=description,
         )
-        self._written = np.zeros(self.rows, dtype=bool)
         self._tmp = make_temp_beside(self.data_path)
-        self._file: IO[bytes] | None = None
         try:
-            self._file = self._tmp.open("r+b")
-            self._file.truncate(self.rows * self.cols * self.bands * self.dtype.itemsize)
+            self._handle = self._tmp.open("r+b")
+            self._handle.truncate(self.rows * self.cols * self.bands * self.dtype.itemsize)
         except OSError as exc:
             self.abort()
             raise DataSourceError(self.data_path, f"cannot write: {exc.strerror or exc}") from exc
         logger.debug("writing %s (%d x %d x %d %s)", self.data_path, rows, cols, bands, self.dtype)
+
+    @property
+    def _target(self) -> Path:
+        return self.data_path
 
     # ------------------------------------------------------------------ encoding
 
@@ -238,43 +235,9 @@ class EnviWriter:
 
     # ------------------------------------------------------------------ writing
 
-    def write_rows(self, row_start: int, block: ArrayLike) -> None:
-        """Write rows ``row_start : row_start + len(block)``.
-
-        Parameters
-        ----------
-        row_start : int
-            First row of the block.
-        block : (r, cols, bands) array_like, µW cm⁻² sr⁻¹ nm⁻¹
-            Values in physical units; converted to the file's type.
-
-        Raises
-        ------
-        InvalidParameterError
-            If the block's shape or position does not fit the image, or values do not
-            fit an integer type.
-        DataSourceError
-            If the writer is closed or the write fails.
-        """
-        if self._file is None:
-            raise InvalidParameterError(f"{self.data_path}: the writer is closed")
-        data = np.asarray(block)
-        if data.ndim != 3 or data.shape[1:] != (self.cols, self.bands):
-            raise InvalidParameterError(
-                f"block must have shape (r, {self.cols}, {self.bands}), got {data.shape}"
-            )
-        if not (np.issubdtype(data.dtype, np.integer) or np.issubdtype(data.dtype, np.floating)):
-            raise InvalidParameterError(f"block must be real numbers, got {data.dtype}")
-        r = data.shape[0]
-        if int(row_start) != row_start or row_start < 0 or row_start + r > self.rows:
-            raise InvalidParameterError(
-                f"rows {row_start}-{row_start + r - 1} are outside the image's {self.rows} rows"
-            )
-        if r == 0:
-            return
+    def _write_block(self, f: IO[bytes], row_start: int, data: NDArray[Any]) -> None:
         raw = self._encode(data)
         item = self.dtype.itemsize
-        f = self._file
         try:
             if self.interleave == "bsq":
                 band_bytes = self.rows * self.cols * item
@@ -289,26 +252,9 @@ class EnviWriter:
         except OSError as exc:
             self.abort()
             raise DataSourceError(self.data_path, f"cannot write: {exc.strerror or exc}") from exc
-        self._written[row_start : row_start + r] = True
 
-    def close(self) -> None:
-        """Finish: move the data file and then the header into place.
-
-        Raises
-        ------
-        InvalidParameterError
-            If some rows were never written (nothing is saved then).
-        """
-        if self._file is None:
-            return
-        if not self._written.all():
-            missing = _ranges(~self._written)
-            self.abort()
-            raise InvalidParameterError(
-                f"{self.data_path}: rows {missing} of {self.rows} were never written; "
-                "nothing was saved"
-            )
-        f, self._file = self._file, None
+    def _finish(self, f: IO[bytes]) -> None:
+        """Move the data file and then the header into place."""
         hdr_tmp: Path | None = None
         try:
             try:
@@ -333,36 +279,8 @@ class EnviWriter:
         publish(hdr_tmp, self.header_path)
         logger.info("wrote ENVI image %s", self.data_path)
 
-    def abort(self) -> None:
-        """Stop without saving: remove the temporary file, leave existing files as they were."""
-        f, self._file = self._file, None
-        if f is not None:
-            f.close()
-        discard(self._tmp)
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` or :meth:`abort` has run."""
-        return self._file is None
-
-    def __enter__(self) -> EnviWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def __del__(self) -> None:
-        if getattr(self, "_file", None) is not None:
-            logger.warning("%s: EnviWriter dropped without close(); nothing saved", self.data_path)
-            self.abort()
+    def _release(self, f: IO[bytes]) -> None:
+        f.close()
 
 
 def write_envi(
@@ -394,9 +312,7 @@ def write_envi(
     gain, offset, scale_factor, data_ignore_value, description
         As for :class:`EnviWriter`.
     """
-    data = np.asarray(cube)
-    if data.ndim != 3:
-        raise InvalidParameterError(f"cube must be (rows, cols, bands), got shape {data.shape}")
+    data = as_cube(cube)
     rows, cols, bands = data.shape
     step = max(1, _BLOCK_BYTES // max(1, cols * bands * 8))
     with EnviWriter(

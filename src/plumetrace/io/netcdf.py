@@ -17,7 +17,6 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from plumetrace.errors import DataSourceError, InvalidParameterError
 from plumetrace.io._atomic import discard, make_temp_beside, publish
+from plumetrace.io._rows import RowBlockWriter, as_cube
 
 __all__ = [
     "EMIT_FILL_VALUE",
@@ -76,8 +76,12 @@ def _attr_value(key: str, value: object) -> object:
     )
 
 
-class EmitNetcdfWriter:
+class EmitNetcdfWriter(RowBlockWriter[Any]):
     """Write an EMIT-like radiance netCDF block by block; a context manager.
+
+    Fill it with :meth:`write_rows` (radiance as float32; NaN/inf are written as the fill
+    value), then :meth:`close`; the shared protocol (:meth:`close`, :meth:`abort`,
+    :attr:`closed`) is :class:`~plumetrace.io._rows.RowBlockWriter`'s.
 
     Parameters
     ----------
@@ -116,11 +120,8 @@ class EmitNetcdfWriter:
     ) -> None:
         import netCDF4
 
-        for name, n in (("rows", rows), ("cols", cols), ("bands", bands)):
-            if int(n) != n or n < 1:
-                raise InvalidParameterError(f"{name} must be a positive integer, got {n}")
+        super().__init__(rows, cols, bands)
         self.path = Path(path)
-        self.rows, self.cols, self.bands = int(rows), int(cols), int(bands)
         wl = _vector("wavelength_nm", wavelength_nm, self.bands)
         fw = _vector("fwhm_nm", fwhm_nm, self.bands)
         if np.any(np.diff(wl) <= 0):
@@ -131,12 +132,10 @@ class EmitNetcdfWriter:
         la = None if lat is None else _grid("lat", lat, shape2)
         lo = None if lon is None else _grid("lon", lon, shape2)
         global_attrs = {k: _attr_value(k, v) for k, v in (attrs or {}).items()}
-        self._written = np.zeros(self.rows, dtype=bool)
         self._tmp = make_temp_beside(self.path, ".nc")
-        self._ds: Any = None
         try:
             ds = netCDF4.Dataset(self._tmp, "w", format="NETCDF4")
-            self._ds = ds
+            self._handle = ds
             ds.createDimension("downtrack", self.rows)
             ds.createDimension("crosstrack", self.cols)
             ds.createDimension("bands", self.bands)
@@ -188,62 +187,24 @@ class EmitNetcdfWriter:
         self._radiance = rad
         logger.debug("writing %s (%d x %d x %d)", self.path, rows, cols, bands)
 
-    def write_rows(self, row_start: int, block: ArrayLike) -> None:
-        """Write rows ``row_start : row_start + len(block)``.
+    @property
+    def _target(self) -> Path:
+        return self.path
 
-        Parameters
-        ----------
-        row_start : int
-            First row.
-        block : (r, cols, bands) array_like, µW cm⁻² sr⁻¹ nm⁻¹
-            Radiance; NaN/inf are written as the fill value.
+    def _as_block(self, block: ArrayLike) -> NDArray[Any]:
+        return np.asarray(block, dtype=np.float32)
 
-        Raises
-        ------
-        InvalidParameterError
-            If the block does not fit the file or the writer is closed.
-        DataSourceError
-            If the write fails.
-        """
-        if self._ds is None:
-            raise InvalidParameterError(f"{self.path}: the writer is closed")
-        data = np.asarray(block, dtype=np.float32)
-        if data.ndim != 3 or data.shape[1:] != (self.cols, self.bands):
-            raise InvalidParameterError(
-                f"block must have shape (r, {self.cols}, {self.bands}), got {data.shape}"
-            )
+    def _write_block(self, ds: Any, row_start: int, data: NDArray[Any]) -> None:
         r = data.shape[0]
-        if int(row_start) != row_start or row_start < 0 or row_start + r > self.rows:
-            raise InvalidParameterError(
-                f"rows {row_start}-{row_start + r - 1} are outside the file's {self.rows} rows"
-            )
-        if r == 0:
-            return
         data = np.where(np.isfinite(data), data, np.float32(EMIT_FILL_VALUE))
         try:
             self._radiance[row_start : row_start + r, :, :] = data
         except (OSError, RuntimeError) as exc:
             self.abort()
             raise DataSourceError(self.path, f"cannot write netCDF: {exc}") from exc
-        self._written[row_start : row_start + r] = True
 
-    def close(self) -> None:
-        """Finish the file and move it into place.
-
-        Raises
-        ------
-        InvalidParameterError
-            If some rows were never written (nothing is saved then).
-        """
-        if self._ds is None:
-            return
-        if not self._written.all():
-            n = int((~self._written).sum())
-            self.abort()
-            raise InvalidParameterError(
-                f"{self.path}: {n} of {self.rows} rows were never written; nothing was saved"
-            )
-        ds, self._ds = self._ds, None
+    def _finish(self, ds: Any) -> None:
+        """Close the dataset and move the file into place."""
         try:
             ds.close()
         except (OSError, RuntimeError) as exc:
@@ -252,32 +213,9 @@ class EmitNetcdfWriter:
         publish(self._tmp, self.path)
         logger.info("wrote netCDF radiance %s", self.path)
 
-    def abort(self) -> None:
-        """Stop without saving; an existing file at ``path`` is left as it was."""
-        ds, self._ds = self._ds, None
-        if ds is not None:
-            with contextlib.suppress(OSError, RuntimeError):
-                ds.close()
-        discard(self._tmp)
-
-    def __del__(self) -> None:
-        if getattr(self, "_ds", None) is not None:
-            logger.warning("%s: EmitNetcdfWriter dropped without close(); nothing saved", self.path)
-            self.abort()
-
-    def __enter__(self) -> EmitNetcdfWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
+    def _release(self, ds: Any) -> None:
+        with contextlib.suppress(OSError, RuntimeError):
+            ds.close()
 
 
 def write_emit_netcdf(
@@ -308,9 +246,7 @@ def write_emit_netcdf(
     compress : bool
         zlib-compress radiance.
     """
-    data = np.asarray(cube)
-    if data.ndim != 3:
-        raise InvalidParameterError(f"cube must be (rows, cols, bands), got shape {data.shape}")
+    data = as_cube(cube)
     rows, cols, bands = data.shape
     step = _CHUNK[0] * max(1, (64 * 1024 * 1024) // (_CHUNK[0] * cols * bands * 4))
     with EmitNetcdfWriter(
