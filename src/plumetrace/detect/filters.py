@@ -11,10 +11,10 @@ the column enhancement (ppm·m) and ``r`` the pixel's albedo relative to the col
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from plumetrace.detect import flags as fl
@@ -46,6 +46,7 @@ minimises the covariance's Frobenius error, not the filter's: on simulated scene
 ~0.004 and raises the background standard deviation by ~30 % (benchmarks/RESULTS.md)."""
 
 _DARK_ALBEDO = 0.1
+_COMPACT = 0.6
 
 
 def retrieve(
@@ -111,10 +112,11 @@ def retrieve(
         ``2 sqrt(sparsity)`` standard deviations: lower values keep fainter plume pixels
         and more background speckle.
     precision : {"single", "double"}, optional
-        Arithmetic of the covariance and filter passes. Default: ``"double"`` when the
-        covariance is not shrunk (its inverse is then ill-conditioned and float32 rounding
-        shows as tens of ppm·m), ``"single"`` otherwise (twice as fast; the ridge bounds
-        the condition number).
+        Arithmetic of the covariance and filter passes. Default: ``"double"`` for the
+        classic filters with an unshrunk covariance (its inverse is then ill-conditioned
+        and float32 rounding shows as tens of ppm·m pixel by pixel), ``"single"``
+        otherwise: the ridge bounds the condition number, and the sparse filter's output
+        is thresholded at two sigma, far above that rounding (benchmarks/RESULTS.md).
     pixel_flags : (rows, cols) ndarray of uint8, optional
         Precomputed flags (:func:`~plumetrace.detect.masks.screen_pixels`).
     saturation_radiance : float, optional
@@ -149,7 +151,7 @@ def retrieve(
         raise InvalidRadianceError("no pixel has valid radiance in every band of the window")
 
     if precision is None:
-        precision = "double" if shrinkage == "none" else "single"
+        precision = "double" if shrinkage == "none" and method != "iterative" else "single"
     if precision not in ("single", "double"):
         raise InvalidParameterError(f"unknown precision {precision!r}; use single or double")
     work: type[np.floating[Any]] = np.float64 if precision == "double" else np.float32
@@ -332,36 +334,91 @@ def _sparse_iterations(
         step = hat - (kappa / norm)[:, None] / (gain**2 * (alpha0 + eps))
     alpha = np.where(alpha0 > 0, np.maximum(step, 0.0), 0.0)
     iterations = 1
-    gi, pi = np.nonzero(alpha > 0)
-    a_act = alpha[gi, pi]
-    r_act = gain[gi, pi]
-    p_act = p[gi, pi]
-    u_act = bg.centered[gi, pi]
-    while iterations < max_iter and a_act.size:
+    # Later iterations work on the support only, packed per group into a padded
+    # (groups, width, bands) block so that every pass is a batched BLAS product.
+    pack = _pack(alpha > 0, bg.centered, alpha, gain, p)
+    while iterations < max_iter and pack.alive.any():
         iterations += 1
-        d = r_act * a_act
-        m = d.size
-        cols_m = np.arange(m)
-        agg = sp.csr_array(((d / n[gi]).astype(work), (gi, cols_m)), shape=(groups, m))
-        dbar = np.bincount(gi, weights=d, minlength=groups) / n
-        a = np.asarray(agg @ u_act, dtype=np.float64)
-        beta = np.bincount(gi, weights=d**2, minlength=groups) / n - dbar**2
+        d = pack.r * pack.alpha  # zero on padding and on pixels that left the support
+        a = np.matmul(d.astype(work)[:, None, :], pack.u)[:, 0, :].astype(np.float64)
+        a /= n[:, None]
+        dbar = d.sum(axis=1) / n
+        beta = (d**2).sum(axis=1) / n - dbar**2
         c1, c2, q, norm = _woodbury(bg, keep_frac[:, None] * a, keep_frac * beta, z, tz)
-        uq = np.einsum("mb,mb->m", u_act, q[gi].astype(work), dtype=np.float64)
-        numer = c1[gi] * p_act + c2[gi] * uq + dbar[gi] * norm[gi]
-        hat = numer / (r_act * norm[gi])
-        v = (kappa / norm)[gi] / r_act**2
-        disc = hat**2 - 4.0 * v
-        new = np.where((hat > 0) & (disc >= 0), 0.5 * (hat + np.sqrt(np.maximum(disc, 0.0))), 0.0)
-        change = float(np.mean(np.abs(new - a_act)))
-        keep = new > 0
-        gi, pi, a_act, r_act, p_act = gi[keep], pi[keep], new[keep], r_act[keep], p_act[keep]
-        u_act = u_act[keep]
+        uq = np.matmul(pack.u, q.astype(work)[..., None])[..., 0].astype(np.float64)
+        numer = c1[:, None] * pack.p + c2[:, None] * uq + (dbar * norm)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hat = numer / (pack.r * norm[:, None])
+            v = (kappa / norm)[:, None] / pack.r**2
+            disc = hat**2 - 4.0 * v
+            new = np.where((hat > 0) & (disc >= 0), 0.5 * (hat + np.sqrt(np.abs(disc))), 0.0)
+        new[~pack.alive] = 0.0  # pixels that left the support stay out
+        change = float(np.mean(np.abs(new - pack.alpha)[pack.alive]))
+        pack.alpha = new
+        pack.alive = new > 0
+        if pack.alive.sum() < _COMPACT * pack.packed:
+            pack = pack.repacked()
         if change <= tol:
             break
     alpha = np.zeros((groups, npix))
-    alpha[gi, pi] = a_act
+    gi, slot = np.nonzero(pack.alive)
+    alpha[gi, pack.pixel[gi, slot]] = pack.alpha[gi, slot]
     return alpha, norm, iterations
+
+
+@dataclass
+class _Pack:
+    """Active pixels of every group, left-aligned in padded ``(groups, width)`` arrays."""
+
+    alive: NDArray[np.bool_]
+    pixel: NDArray[np.intp]
+    u: NDArray[np.floating[Any]]
+    alpha: NDArray[np.float64]
+    r: NDArray[np.float64]
+    p: NDArray[np.float64]
+    packed: int
+
+    def repacked(self) -> _Pack:
+        """Drop the pixels that left the support and shrink the width."""
+        return _pack(self.alive, self.u, self.alpha, self.r, self.p, self.pixel)
+
+
+def _pack(
+    alive: NDArray[np.bool_],
+    u: NDArray[np.floating[Any]],
+    alpha: NDArray[np.float64],
+    r: NDArray[np.float64],
+    p: NDArray[np.float64],
+    pixel: NDArray[np.intp] | None = None,
+) -> _Pack:
+    """Gather the ``alive`` entries of (groups, k) arrays into padded (groups, width)."""
+    groups = alive.shape[0]
+    gi, src = np.nonzero(alive)
+    counts = np.bincount(gi, minlength=groups)
+    width = max(int(counts.max()) if gi.size else 0, 1)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    slot = np.arange(gi.size) - starts[gi]
+    out_alive = np.zeros((groups, width), dtype=bool)
+    out_alive[gi, slot] = True
+    out_pixel = np.zeros((groups, width), dtype=np.intp)
+    out_pixel[gi, slot] = src if pixel is None else pixel[gi, src]
+    out_u = np.zeros((groups, width, u.shape[2]), dtype=u.dtype)
+    out_u[gi, slot] = u[gi, src]
+
+    def take(x: NDArray[np.float64], fill: float) -> NDArray[np.float64]:
+        y = np.full((groups, width), fill)
+        y[gi, slot] = x[gi, src]
+        return y
+
+    return _Pack(
+        alive=out_alive,
+        pixel=out_pixel,
+        u=out_u,
+        alpha=take(alpha, 0.0),
+        r=take(r, 1.0),
+        p=take(p, 0.0),
+        packed=int(gi.size),
+    )
 
 
 def _woodbury(
