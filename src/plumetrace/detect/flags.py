@@ -17,7 +17,6 @@ __all__ = [
     "INVALID",
     "NO_DATA",
     "SATURATED",
-    "SPARSE_COLUMN",
 ]
 
 NO_DATA = 1
@@ -30,10 +29,8 @@ EXCLUDED_FROM_STATS = 8
 """Retrieved, but left out of the background mean/covariance (next to a flagged pixel)."""
 DARK = 16
 """Albedo under 10 % of the column mean: the enhancement is noisy (see uncertainty)."""
-SPARSE_COLUMN = 32
-"""The pixel's column group had too few valid pixels for a background estimate."""
 
-INVALID = NO_DATA | SATURATED | FLARE | SPARSE_COLUMN
+INVALID = NO_DATA | SATURATED | FLARE
 """Flags that mean no enhancement was retrieved."""
 
 FLAG_DESCRIPTIONS: dict[int, str] = {
@@ -42,6 +39,5 @@ FLAG_DESCRIPTIONS: dict[int, str] = {
     FLARE: "flare",
     EXCLUDED_FROM_STATS: "excluded_from_background_stats",
     DARK: "dark",
-    SPARSE_COLUMN: "too_few_pixels_in_column",
 }
 """Flag value -> short name, as written in ``detect.json``."""
