@@ -74,6 +74,47 @@ class Georef:
             return lon, lat
         raise InvalidParameterError("the raster is not georeferenced")
 
+    def grid_to_lonlat(
+        self, rows: NDArray[np.float64], cols: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return WGS84 lon, lat (degrees) of continuous grid coordinates.
+
+        Grid coordinates put pixel ``(r, c)``'s upper-left corner at ``(r, c)`` and its
+        centre at ``(r + 0.5, c + 0.5)``, whatever the kind of georeferencing.
+        """
+        r = np.asarray(rows, dtype=np.float64)
+        c = np.asarray(cols, dtype=np.float64)
+        if self.crs is not None and self.transform is not None:
+            return self.pixel_centers_lonlat(r, c)
+        return self.pixel_centers_lonlat(r - 0.5, c - 0.5)
+
+    def jacobian_m(self, shape: tuple[int, int]) -> NDArray[np.float64]:
+        """Return the grid's Jacobian at the raster centre, metres per pixel.
+
+        ``[east, north] = J @ [dcol, drow]``, from the positions of the centre pixel and
+        its neighbours projected to the local UTM zone (works for projected, geographic
+        and per-pixel lat/lon grids, rotated or not).
+
+        Parameters
+        ----------
+        shape : (rows, cols)
+        """
+        rc = max(shape[0] // 2, 0) + 0.5
+        cc = max(shape[1] // 2, 0) + 0.5
+        step_r = 1.0 if shape[0] > 1 else 0.0
+        step_c = 1.0 if shape[1] > 1 else 0.0
+        lon, lat = self.grid_to_lonlat(
+            np.array([rc, rc, rc + step_r]), np.array([cc, cc + step_c, cc])
+        )
+        tr = Transformer.from_crs(
+            "EPSG:4326", utm_crs_for(float(lat[0]), float(lon[0])), always_xy=True
+        )
+        x, y = tr.transform(lon, lat)
+        jac = np.array([[x[1] - x[0], x[2] - x[0]], [y[1] - y[0], y[2] - y[0]]])
+        if not abs(np.linalg.det(jac)) > 0:
+            raise InvalidParameterError("the raster's georeferencing has zero pixel area")
+        return jac
+
 
 def utm_crs_for(lat: float, lon: float) -> str:
     """Return ``"EPSG:326zz"``/``"EPSG:327zz"``, the WGS84 UTM zone containing a point."""

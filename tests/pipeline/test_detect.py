@@ -38,6 +38,7 @@ def test_products_and_report(detected: Path, scene_dir: Path) -> None:
         "enhancement.tif",
         "uncertainty.tif",
         "mask.tif",
+        "albedo.tif",
         "detect.json",
         "quicklook.png",
     }

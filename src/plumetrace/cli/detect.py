@@ -12,11 +12,12 @@ from plumetrace.errors import InvalidParameterError
 
 if TYPE_CHECKING:
     from plumetrace.detect import Shrinkage
+    from plumetrace.pipeline.detect import DetectOptions, DetectSummary
 
 Method = Literal["iterative", "mf", "ace"]
 """The methods of :func:`plumetrace.detect.retrieve` (a literal here keeps start-up light)."""
 
-__all__ = ["parse_shrinkage", "register"]
+__all__ = ["detect_options", "parse_shrinkage", "register", "report"]
 
 
 def parse_shrinkage(text: str) -> Shrinkage:
@@ -34,59 +35,60 @@ def parse_shrinkage(text: str) -> Shrinkage:
     return value
 
 
-def detect(
-    radiance: Annotated[
-        Path, typer.Argument(help="Radiance file: ENVI (.hdr or data file) or EMIT-like .nc.")
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
-    gas: Annotated[
-        str,
-        typer.Option(
-            help="'ch4' (built in) or PATH.csv with columns wavelength_nm, absorption_per_ppm_m."
-        ),
-    ] = "ch4",
-    method: Annotated[
-        Method,
-        typer.Option(help="iterative (sparse MAG1C-like), mf (columnwise matched filter), ace."),
-    ] = "iterative",
-    window: Annotated[
-        str | None, typer.Option(help="Retrieval window MIN:MAX in nm (CH4: 2122:2488).")
-    ] = None,
-    group_cols: Annotated[
-        int, typer.Option(help="Neighbouring columns pooled per background estimate.")
-    ] = 1,
-    shrinkage: Annotated[
-        str | None,
-        typer.Option(
-            help="Covariance shrinkage towards its diagonal: auto (Ledoit-Wolf), none, or "
-            "a weight 0-1. Default: 1e-4 for mf/ace, none for iterative."
-        ),
-    ] = None,
-    max_iter: Annotated[int, typer.Option(help="Iterations of the sparse filter at most.")] = 30,
-    threads: Annotated[
-        int | None, typer.Option(help="BLAS threads (default: the library's).")
-    ] = None,
-    saturation: Annotated[
-        float | None,
-        typer.Option(help="Detector clipping radiance, µW cm⁻² sr⁻¹ nm⁻¹ (default: detect)."),
-    ] = None,
-    block_mb: Annotated[
-        int, typer.Option(help="Window radiance held in memory per block, MiB.")
-    ] = 512,
-    quicklook: Annotated[bool, typer.Option(help="Write quicklook.png.")] = True,
-) -> None:
-    """Retrieve a gas column enhancement map (ppm·m) from a radiance scene.
+GasOpt = Annotated[
+    str,
+    typer.Option(
+        help="'ch4' (built in) or PATH.csv with columns wavelength_nm, absorption_per_ppm_m."
+    ),
+]
+MethodOpt = Annotated[
+    Method,
+    typer.Option(help="iterative (sparse MAG1C-like), mf (columnwise matched filter), ace."),
+]
+WindowOpt = Annotated[
+    str | None, typer.Option(help="Retrieval window MIN:MAX in nm (CH4: 2122:2488).")
+]
+GroupColsOpt = Annotated[
+    int, typer.Option(help="Neighbouring columns pooled per background estimate.")
+]
+ShrinkageOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Covariance shrinkage towards its diagonal: auto (Ledoit-Wolf), none, or "
+        "a weight 0-1. Default: 1e-4 for mf/ace, none for iterative."
+    ),
+]
+MaxIterOpt = Annotated[int, typer.Option(help="Iterations of the sparse filter at most.")]
+ThreadsOpt = Annotated[int | None, typer.Option(help="BLAS threads (default: the library's).")]
+SaturationOpt = Annotated[
+    float | None,
+    typer.Option(help="Detector clipping radiance, µW cm⁻² sr⁻¹ nm⁻¹ (default: detect)."),
+]
+BlockMbOpt = Annotated[int, typer.Option(help="Window radiance held in memory per block, MiB.")]
 
-    Writes enhancement.tif, uncertainty.tif, mask.tif, detect.json and quicklook.png.
-    """
+
+def detect_options(
+    *,
+    gas: str,
+    method: Method,
+    window: str | None,
+    group_cols: int,
+    shrinkage: str | None,
+    max_iter: int,
+    threads: int | None,
+    saturation: float | None,
+    block_mb: int,
+    quicklook: bool,
+) -> DetectOptions:
+    """Validate the command-line retrieval options and build :class:`DetectOptions`."""
     if block_mb < 1:
         raise InvalidParameterError("--block-mb must be at least 1")
     if threads is not None and threads < 1:
         raise InvalidParameterError("--threads must be at least 1")
-    from plumetrace.pipeline.detect import DetectOptions, run_detect
+    from plumetrace.pipeline.detect import DetectOptions
     from plumetrace.pipeline.gas import parse_window
 
-    options = DetectOptions(
+    return DetectOptions(
         gas=gas,
         method=method,
         window_nm=None if window is None else parse_window(window),
@@ -98,8 +100,50 @@ def detect(
         quicklook=quicklook,
         saturation_radiance=saturation,
     )
+
+
+def detect(
+    radiance: Annotated[
+        Path, typer.Argument(help="Radiance file: ENVI (.hdr or data file) or EMIT-like .nc.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    gas: GasOpt = "ch4",
+    method: MethodOpt = "iterative",
+    window: WindowOpt = None,
+    group_cols: GroupColsOpt = 1,
+    shrinkage: ShrinkageOpt = None,
+    max_iter: MaxIterOpt = 30,
+    threads: ThreadsOpt = None,
+    saturation: SaturationOpt = None,
+    block_mb: BlockMbOpt = 512,
+    quicklook: Annotated[bool, typer.Option(help="Write quicklook.png.")] = True,
+) -> None:
+    """Retrieve a gas column enhancement map (ppm·m) from a radiance scene.
+
+    Writes enhancement.tif, uncertainty.tif, mask.tif, albedo.tif, detect.json and
+    quicklook.png.
+    """
+    from plumetrace.pipeline.detect import run_detect
+
+    options = detect_options(
+        gas=gas,
+        method=method,
+        window=window,
+        group_cols=group_cols,
+        shrinkage=shrinkage,
+        max_iter=max_iter,
+        threads=threads,
+        saturation=saturation,
+        block_mb=block_mb,
+        quicklook=quicklook,
+    )
     with progress_bar("retrieving") as update:
         summary = run_detect(radiance, out, options, progress=update)
+    report(summary, out)
+
+
+def report(summary: DetectSummary, out: Path) -> None:
+    """Print the one-line summary of a retrieval."""
     console.print(
         f"[bold green]{summary.gas.upper()}[/] {summary.method}: {summary.rows} x {summary.cols} "
         f"pixels, {summary.bands_used} bands {summary.window_nm[0]:g}-{summary.window_nm[1]:g} nm, "

@@ -281,12 +281,13 @@ def _rotated_label(text: str, font: _Font) -> Image.Image:
 
 def _compose(
     raster: Image.Image, *, title: str, units: str, thr: float, vmax: float, style: _Style
-) -> Image.Image:
+) -> tuple[Image.Image, tuple[int, int]]:
     """Frame ``raster`` (palette indices, mode ``L``) with a title and a colour bar.
 
     Returns an ``L`` image of palette indices: the title line above, the raster, and a
     vertical colour bar from ``thr`` (bottom) to ``vmax`` (top) with tick labels and
-    the rotated ``units`` label to its right.
+    the rotated ``units`` label to its right; and the ``(x, y)`` of the raster's
+    top-left pixel in it.
     """
     from PIL import Image, ImageDraw
 
@@ -332,7 +333,80 @@ def _compose(
     column = _colour_index(values, thr, vmax)
     bar = np.ascontiguousarray(np.broadcast_to(column[:, np.newaxis], (bar_h, style.bar_w)))
     canvas.paste(Image.fromarray(bar), (bar_x, top))
-    return canvas
+    return canvas, (m, top)
+
+
+def _check_pair(
+    background: ArrayLike, enhancement: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return both as float64, checking they are non-empty 2-D arrays of one shape."""
+    bg = np.asarray(background, dtype=np.float64)
+    enh = np.asarray(enhancement, dtype=np.float64)
+    if bg.ndim != 2 or bg.shape != enh.shape or 0 in bg.shape:
+        raise InvalidParameterError(
+            f"background and enhancement must be 2-D of one shape, got {bg.shape} and {enh.shape}"
+        )
+    return bg, enh
+
+
+def _colour_range(
+    enh: NDArray[np.float64], threshold: float | None, vmax: float | None
+) -> tuple[float, float]:
+    """Return the checked ``(threshold, vmax)`` of the colour scale, filling in defaults.
+
+    The threshold defaults to :func:`display_threshold` of ``enh``, ``vmax`` to the
+    99.5th percentile of the pixels above the threshold (``threshold + 1`` if none).
+    """
+    thr = display_threshold(enh) if threshold is None else float(threshold)
+    if not math.isfinite(thr):
+        raise InvalidParameterError(f"display threshold must be finite, got {thr}")
+    if vmax is None:
+        shown = enh[np.isfinite(enh) & (enh > thr)]
+        top = float(np.percentile(shown, 99.5, overwrite_input=True)) if shown.size else thr
+        vmax = top if top > thr else thr + 1.0
+    elif not (math.isfinite(vmax) and vmax > thr):
+        raise InvalidParameterError(f"vmax {vmax} must exceed the display threshold {thr}")
+    return thr, float(vmax)
+
+
+def _render(
+    bg: NDArray[np.float64],
+    enh: NDArray[np.float64],
+    *,
+    thr: float,
+    vmax: float,
+    up: int,
+    down: int,
+    title: str,
+    units: str,
+    palette: bytes,
+    dpi: int,
+) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """Draw the framed picture (mode ``P``); return it and the raster's box in it.
+
+    The raster is block-averaged by ``down`` and then repeated ``up`` times, so one
+    input pixel spans ``up / down`` picture pixels. The box is ``(left, top, right,
+    bottom)`` in picture pixels, right and bottom exclusive.
+    """
+    from PIL import Image
+
+    if down > 1:
+        bg, enh = _block_mean(bg, down), _block_mean(enh, down)
+    raster = Image.fromarray(_raster_index(bg, enh, thr, vmax))
+    if up > 1:
+        raster = raster.resize((raster.width * up, raster.height * up), Image.Resampling.NEAREST)
+    canvas, (x, y) = _compose(
+        raster, title=title, units=units, thr=thr, vmax=vmax, style=_Style.for_dpi(dpi)
+    )
+    canvas.putpalette(palette)  # mode L (indices) -> P
+    return canvas, (x, y, x + raster.width, y + raster.height)
+
+
+def _png_bytes(image: Image.Image, dpi: int) -> bytes:
+    """Encode ``image`` as PNG with ``dpi`` in its ``pHYs`` chunk."""
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", dpi=(dpi, dpi), compress_level=_COMPRESS_LEVEL)
+    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- public
@@ -394,40 +468,23 @@ def write_enhancement_png(
     DataSourceError
         If the file cannot be written; an existing file at ``path`` is left untouched.
     """
-    from PIL import Image
-
-    bg = np.asarray(background, dtype=np.float64)
-    enh = np.asarray(enhancement, dtype=np.float64)
-    if bg.ndim != 2 or bg.shape != enh.shape or 0 in bg.shape:
-        raise InvalidParameterError(
-            f"background and enhancement must be 2-D of one shape, got {bg.shape} and {enh.shape}"
-        )
+    bg, enh = _check_pair(background, enhancement)
     if dpi <= 0:
         raise InvalidParameterError(f"dpi must be positive, got {dpi}")
-    thr = display_threshold(enh) if threshold is None else float(threshold)
-    if not math.isfinite(thr):
-        raise InvalidParameterError(f"display threshold must be finite, got {thr}")
-    if vmax is None:
-        shown = enh[np.isfinite(enh) & (enh > thr)]
-        top = float(np.percentile(shown, 99.5, overwrite_input=True)) if shown.size else thr
-        vmax = top if top > thr else thr + 1.0
-    elif not (math.isfinite(vmax) and vmax > thr):
-        raise InvalidParameterError(f"vmax {vmax} must exceed the display threshold {thr}")
-    vmax = float(vmax)
+    thr, vmax = _colour_range(enh, threshold, vmax)
     palette = _palette(cmap)
-
-    rows, cols = bg.shape
-    up, down = _scale(rows, cols, dpi)
-    if down > 1:
-        bg, enh = _block_mean(bg, down), _block_mean(enh, down)
-    raster = Image.fromarray(_raster_index(bg, enh, thr, vmax))
-    if up > 1:
-        raster = raster.resize((raster.width * up, raster.height * up), Image.Resampling.NEAREST)
-    canvas = _compose(
-        raster, title=title, units=units, thr=thr, vmax=vmax, style=_Style.for_dpi(dpi)
+    up, down = _scale(bg.shape[0], bg.shape[1], dpi)
+    canvas, _ = _render(
+        bg,
+        enh,
+        thr=thr,
+        vmax=vmax,
+        up=up,
+        down=down,
+        title=title,
+        units=units,
+        palette=palette,
+        dpi=dpi,
     )
-    canvas.putpalette(palette)  # mode L (indices) -> P
-    buf = io.BytesIO()
-    canvas.save(buf, format="PNG", dpi=(dpi, dpi), compress_level=_COMPRESS_LEVEL)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, _png_bytes(canvas, dpi))
     logger.debug("wrote quick-look %s (threshold %.3g, vmax %.3g %s)", path, thr, vmax, units)

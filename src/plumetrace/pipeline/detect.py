@@ -124,7 +124,8 @@ def run_detect(
         ENVI (header or data file) or EMIT-like netCDF radiance.
     out_dir : str or Path
         Created if missing; receives ``enhancement.tif``, ``uncertainty.tif``,
-        ``mask.tif``, ``detect.json`` and ``quicklook.png``.
+        ``mask.tif``, ``albedo.tif`` (brightness relative to the column mean, used by
+        ``plumes`` to reject surface features), ``detect.json`` and ``quicklook.png``.
     options : DetectOptions, optional
     progress : callable, optional
         Called with ``(columns_done, columns_total)`` after each block.
@@ -153,6 +154,7 @@ def run_detect(
             unc = np.full((rows, cols), np.nan, dtype=np.float32)
             mask = np.zeros((rows, cols), dtype=np.uint8)
             grey = np.zeros((rows, cols), dtype=np.float32)
+            albedo = np.full((rows, cols), np.nan, dtype=np.float32)
             step = _block_columns(rows, cols, idx.size, opts.group_cols, opts.block_bytes)
             compute = 0.0
             iterations = 0
@@ -178,6 +180,7 @@ def run_detect(
                 enh[:, c0:c1] = res.enhancement
                 unc[:, c0:c1] = res.uncertainty
                 mask[:, c0:c1] = res.flags
+                albedo[:, c0:c1] = res.albedo
                 iterations = max(iterations, res.iterations)
                 blocks += 1
                 if progress is not None:
@@ -192,6 +195,7 @@ def run_detect(
         "enhancement": out / "enhancement.tif",
         "uncertainty": out / "uncertainty.tif",
         "mask": out / "mask.tif",
+        "albedo": out / "albedo.tif",
         "detect": out / "detect.json",
     }
     tags = {"units": "ppm m", "gas": target.gas, "method": opts.method}
@@ -202,6 +206,14 @@ def run_detect(
         mask,
         georef,
         tags={name: str(bit) for bit, name in flags.FLAG_DESCRIPTIONS.items()},
+    )
+    write_geotiff(
+        files["albedo"],
+        _fill(albedo),
+        georef,
+        nodata=NODATA,
+        band_descriptions=["window radiance relative to the column mean"],
+        tags={"units": "1"},
     )
     if opts.quicklook:
         files["quicklook"] = out / "quicklook.png"
