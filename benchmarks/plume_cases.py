@@ -8,6 +8,8 @@ Case sets (seeds are disjoint, so fits and validation never share a scene):
 ``valid``      seeds 2000-2049: same distribution (the validation set)
 ``pod200``     seeds 3000-3009: 4 sources at 200 kg/h, 3 m/s
 ``empty``      seeds 4000-4009: 1000 x 598, no plume (false plumes per 100 km²)
+``speed``      seed 6000: 1000 x 598, 10 sources, 100-2000 kg/h (timing)
+``speed``      seed 6000: 1000 x 598, 10 sources, 100-2000 kg/h (timing)
 ``emit-train`` seeds 5000-5029: EMIT bands and noise, 60 m, 300 x 300, 3 sources,
                500-8000 kg/h, 1-8 m/s
 
@@ -57,6 +59,7 @@ SETS = {
             fixed_wind=3.0,
         ),
         CaseSet("empty", range(4000, 4010), rows=1000, sources=0),
+        CaseSet("speed", range(6000, 6001), rows=1000, sources=10, rate_min=100.0),
         CaseSet(
             "emit-train",
             range(5000, 5030),

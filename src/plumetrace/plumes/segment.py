@@ -3,11 +3,11 @@
 Thresholds are in units of the map's own noise, never in ppm·m, so the same settings
 work for any sensor, retrieval method or gas:
 
-1. ``z = enhancement / uncertainty`` (the retrieval's one-sigma layer; without it a robust
-   per-column scale of the map itself);
+1. ``z = enhancement / uncertainty`` (the retrieval's one-sigma layer; without it a
+   robust per-column scale of the map itself);
 2. ``z`` is smoothed with a Gaussian of ``smooth_px`` pixels (normalised convolution, so
-   no-data pixels neither count nor spread), which raises the contrast of extended plumes
-   over pixel noise;
+   no-data pixels neither count nor spread), which raises the contrast of extended
+   plumes over pixel noise;
 3. the smoothed map is standardised by its own median and 84th percentile (robust to the
    plumes themselves and to the skewed noise of non-negative sparse retrievals);
 4. hysteresis: regions of the standardised map above ``grow_sigma`` that contain a pixel
@@ -16,11 +16,12 @@ work for any sensor, retrieval method or gas:
    maximum lying downwind of a stronger one (within ``cone_deg`` of the wind) belongs to
    the same plume, the others start plumes of their own; pixels go to the plume whose
    source they are most plausibly downwind of (smallest cross-wind offset, scaled by the
-   plume's widening, with a penalty for lying upwind); fragments in a plume's downwind
-   cone, within a gap growing with distance, join it (instantaneous plumes break into
-   puffs far from the source). Without a wind direction, regions
-   are split by a watershed of the smoothed map between maxima separated by a saddle
-   below half the lower peak.
+   plume's widening, with a penalty for lying upwind); a maximum far downwind (beyond 20
+   pixels) that is at least half as strong as the upwind one is a source of its own;
+   fragments in a plume's downwind cone, within a gap growing with distance, join it
+   (instantaneous plumes break into puffs far from the source). Without a wind
+   direction, regions are split by a watershed of the smoothed map between maxima
+   separated by a saddle below half the lower peak.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from plumetrace.plumes.geometry import along_cross
 __all__ = ["SegmentOptions", "Segmentation", "noise_scale", "segment", "significance_map"]
 
 _EIGHT = np.ones((3, 3), dtype=bool)
+_NEAR_PX = 20.0
+"""Maxima closer than this (pixels) downwind of a source belong to its plume."""
 
 
 @dataclass(frozen=True)
@@ -192,17 +195,43 @@ def _local_maxima(
     return np.asarray(rc[order], dtype=np.int64)
 
 
+def _joins(
+    apex: NDArray[np.generic],
+    apex_value: float,
+    point: NDArray[np.generic],
+    value: float,
+    direction: NDArray[np.float64],
+    cone: float,
+) -> bool:
+    """Tell whether a maximum belongs to the plume of an upwind maximum.
+
+    It does when it lies in the apex's downwind cone and is either close (within
+    ``_NEAR_PX``) or clearly weaker (below half the apex): a plume thins downwind, so a
+    strong maximum far downwind is another source.
+    """
+    if not _in_cone(apex, point, direction, cone):
+        return False
+    dist = float(np.hypot(float(point[0]) - float(apex[0]), float(point[1]) - float(apex[1])))
+    return dist <= _NEAR_PX or value < 0.5 * apex_value
+
+
 def _merge_downwind(
-    peaks: NDArray[np.int64], direction: NDArray[np.float64], cone: float
+    peaks: NDArray[np.int64],
+    values: NDArray[np.float32],
+    direction: NDArray[np.float64],
+    cone: float,
 ) -> NDArray[np.int64]:
-    """Keep the peaks not lying in the downwind cone of a kept peak further upwind."""
+    """Keep the peaks that do not join the plume of a kept peak further upwind."""
     along0, _ = along_cross(
         peaks[:, 0].astype(np.float64), peaks[:, 1].astype(np.float64), (0.0, 0.0), direction
     )
     order = np.argsort(along0, kind="stable")
     kept: list[int] = []
     for i in order:
-        if not any(_in_cone(peaks[k], peaks[i], direction, cone) for k in kept):
+        if not any(
+            _joins(peaks[k], float(values[k]), peaks[i], float(values[i]), direction, cone)
+            for k in kept
+        ):
             kept.append(int(i))
     return peaks[kept]
 
@@ -226,6 +255,7 @@ def _in_cone(
 def _merge_fragments(
     labels: NDArray[np.int32],
     markers: list[NDArray[np.float64]],
+    values: list[float],
     direction: NDArray[np.float64],
     cone: float,
 ) -> tuple[NDArray[np.int32], list[NDArray[np.float64]]]:
@@ -248,7 +278,9 @@ def _merge_fragments(
     for jpos, j in enumerate(order):
         for i in order[:jpos]:
             root = parent[i]
-            if root != i or not _in_cone(markers[i], markers[j], direction, cone):
+            if root != i or not _joins(
+                markers[i], values[i], markers[j], values[j], direction, cone
+            ):
                 continue
             dist = float(np.hypot(*(markers[j] - markers[i])))
             if i not in trees:
@@ -312,7 +344,7 @@ def _split_region(
         flat = np.where(region, sig, -np.inf)
         peaks = np.array([np.unravel_index(int(np.argmax(flat)), sig.shape)], dtype=np.int64)
     if direction is not None:
-        sources = _merge_downwind(peaks, direction, opts.cone_deg)
+        sources = _merge_downwind(peaks, sig[peaks[:, 0], peaks[:, 1]], direction, opts.cone_deg)
     else:
         keep = [0]
         for i in range(1, peaks.shape[0]):
@@ -411,7 +443,8 @@ def segment(
             )
             labels[pad][mask] = len(markers)
     if direction is not None:
-        labels, markers = _merge_fragments(labels, markers, direction, opts.cone_deg)
+        values = [float(sig[int(m[0]), int(m[1])]) for m in markers]
+        labels, markers = _merge_fragments(labels, markers, values, direction, opts.cone_deg)
     count = len(markers)
     return Segmentation(
         labels=labels,

@@ -1,12 +1,13 @@
 """Source pinpointing: the emission point of a segmented plume and its uncertainty.
 
-The source is the concentration maximum at the plume's upwind end: near the emission
+The source is at the concentration maximum of the plume's upwind end: near the emission
 point the gas has not yet spread, so the column there is highest. Among the plume's
 pixels within ``max(3 px, 15 %)`` of its length from the upwind edge, the maximum of the
-lightly smoothed enhancement is taken and refined by the enhancement-weighted centroid of
-its 3 x 3 neighbourhood. The uncertainty radius combines the pixel's own extent with the
-weighted spread of the plume within 3 pixels of it (a diffuse or noisy source region
-is less certain).
+lightly smoothed enhancement is taken, refined by the enhancement-weighted centroid of
+its 3 x 3 neighbourhood, then moved upwind to where the smoothed column falls to half
+the maximum (the plume's start, which smoothing turns from a step into a ramp). The
+uncertainty radius combines the pixel's own extent with the weighted spread of the plume
+within 3 pixels of it (a diffuse or noisy source region is less certain).
 """
 
 from __future__ import annotations
@@ -75,6 +76,29 @@ def plume_direction(
     return np.asarray(axis if head >= tail else -axis)
 
 
+def _upwind_half_maximum(
+    smooth: NDArray[np.float64], row: float, col: float, direction: NDArray[np.float64]
+) -> tuple[float, float]:
+    """Step upwind from a maximum to where the smoothed column falls to half of it.
+
+    A plume starts at its source: along the wind its column is a step at the source,
+    which smoothing turns into a ramp whose half-height is the step's position. The
+    maximum itself lies downwind of the source (by about the smoothing width).
+    """
+    steps = np.arange(0.0, 6.01, 0.25)
+    rr = row - steps * direction[0] - 0.5
+    cc = col - steps * direction[1] - 0.5
+    prof = ndi.map_coordinates(smooth, np.vstack([rr, cc]), order=1, mode="nearest")
+    below = np.flatnonzero(prof < 0.5 * prof[0])
+    if prof[0] <= 0 or below.size == 0:
+        return row, col
+    k = int(below[0])
+    # Linear interpolation between the last sample above and the first below half.
+    f = (prof[k - 1] - 0.5 * prof[0]) / max(prof[k - 1] - prof[k], 1e-12)
+    t = steps[k - 1] + f * (steps[k] - steps[k - 1])
+    return row - t * direction[0], col - t * direction[1]
+
+
 def pinpoint_source(
     mask: NDArray[np.bool_],
     enhancement: NDArray[np.floating],
@@ -124,6 +148,7 @@ def pinpoint_source(
         w = np.ones_like(w)
     row = float((w @ (rr + 0.5)) / w.sum())
     col = float((w @ (cc + 0.5)) / w.sum())
+    row, col = _upwind_half_maximum(smooth, row, col, direction)
     # Spread of the plume pixels within 3 pixels of the source, weighted by the squared
     # column: a sharp maximum is a well-defined source, a flat or noisy one is not.
     near = np.hypot(pr[:, 0] + 0.5 - row, pr[:, 1] + 0.5 - col) <= 3.0
