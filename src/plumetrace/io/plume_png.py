@@ -30,6 +30,7 @@ from plumetrace.errors import InvalidParameterError
 from plumetrace.io._atomic import atomic_write_bytes
 from plumetrace.io.quicklook import (
     _MAX_SIDE_PX,
+    _check_pair,
     _colour_range,
     _font,
     _palette,
@@ -65,18 +66,6 @@ class _Plume:
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_rasters(
-    grey: ArrayLike, enhancement: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    bg = np.asarray(grey, dtype=np.float64)
-    enh = np.asarray(enhancement, dtype=np.float64)
-    if bg.ndim != 2 or bg.shape != enh.shape or 0 in bg.shape:
-        raise InvalidParameterError(
-            f"grey and enhancement must be 2-D of one shape, got {bg.shape} and {enh.shape}"
-        )
-    return bg, enh
 
 
 def _check_plume(outline: Sequence[ArrayLike], source: ArrayLike, label: str, i: int) -> _Plume:
@@ -263,7 +252,7 @@ def write_plumes_png(
     DataSourceError
         If the file cannot be written; an existing file at ``path`` is left untouched.
     """
-    bg, enh = _check_rasters(grey, enhancement)
+    bg, enh = _check_pair(grey, enhancement, "grey")
     if dpi <= 0:
         raise InvalidParameterError(f"dpi must be positive, got {dpi}")
     try:
@@ -357,7 +346,7 @@ def write_plume_chip(
     DataSourceError
         If the file cannot be written; an existing file at ``path`` is left untouched.
     """
-    bg, enh = _check_rasters(grey, enhancement)
+    bg, enh = _check_pair(grey, enhancement, "grey")
     rows, cols = bg.shape
     if len(window) != 4 or not all(isinstance(v, int | np.integer) for v in window):
         raise InvalidParameterError(f"window must be 4 integers (r0, r1, c0, c1), got {window}")

@@ -337,14 +337,17 @@ def _compose(
 
 
 def _check_pair(
-    background: ArrayLike, enhancement: ArrayLike
+    background: ArrayLike, enhancement: ArrayLike, name: str = "background"
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return both as float64, checking they are non-empty 2-D arrays of one shape."""
+    """Return both as float64, checking they are non-empty 2-D arrays of one shape.
+
+    ``name`` is what the error message calls the background layer.
+    """
     bg = np.asarray(background, dtype=np.float64)
     enh = np.asarray(enhancement, dtype=np.float64)
     if bg.ndim != 2 or bg.shape != enh.shape or 0 in bg.shape:
         raise InvalidParameterError(
-            f"background and enhancement must be 2-D of one shape, got {bg.shape} and {enh.shape}"
+            f"{name} and enhancement must be 2-D of one shape, got {bg.shape} and {enh.shape}"
         )
     return bg, enh
 

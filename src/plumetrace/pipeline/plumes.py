@@ -29,7 +29,7 @@ from plumetrace.io.geotiff import Raster, read_geotiff
 from plumetrace.io.plume_png import write_plume_chip, write_plumes_png
 from plumetrace.io.tables import write_json
 from plumetrace.plumes import Plume, PlumeOptions, find_plumes, north_up_jacobian
-from plumetrace.plumes.calibration import wind_calibration
+from plumetrace.plumes.calibration import plume_model_metadata, wind_calibration
 
 __all__ = ["PLUME_PROPERTIES", "PlumesInputs", "PlumesSummary", "run_plumes"]
 
@@ -176,7 +176,6 @@ def _feature(
         "confidence": round(plume.confidence, 4),
         "method": method,
     }
-    assert tuple(props) == PLUME_PROPERTIES
     return {"type": "Feature", "id": pid, "geometry": geometry, "properties": props}
 
 
@@ -329,6 +328,7 @@ def run_plumes(
                 if np.isfinite(p.flux.flux_kg_h)
                 else f"plume {pid}",
             )
+    files["summary"] = out / "plumes.json"
     total = float(np.nansum([p.flux.flux_kg_h for p in accepted])) if accepted else 0.0
     summary = PlumesSummary(
         input=str(paths["enhancement"]),
@@ -343,6 +343,7 @@ def run_plumes(
         wind_dir_deg=opts.wind_dir_deg,
         wind_speed_sigma_m_s=opts.wind_sigma,
         calibration={
+            "model": plume_model_metadata(),
             "slope": calib.slope,
             "intercept": calib.intercept,
             "relative_sigma": calib.relative_sigma,
@@ -351,7 +352,5 @@ def run_plumes(
         min_confidence=opts.min_confidence,
         outputs={k: str(v) for k, v in files.items()},
     )
-    files["summary"] = out / "plumes.json"
-    summary = replace(summary, outputs={k: str(v) for k, v in files.items()})
     write_json(files["summary"], summary.to_dict())
     return summary

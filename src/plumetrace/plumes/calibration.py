@@ -27,8 +27,6 @@ __all__ = [
     "wind_calibration",
 ]
 
-SENSOR_CLASSES = ("aviris-ng", "emit", "generic")
-
 
 @dataclass(frozen=True)
 class WindCalibration:

@@ -45,7 +45,7 @@ from scipy import ndimage as ndi
 
 from plumetrace.plumes.geometry import along_cross, principal_axis
 
-__all__ = ["FEATURE_NAMES", "EdgeMap", "candidate_features", "edge_map"]
+__all__ = ["FEATURE_NAMES", "EdgeMap", "candidate_features"]
 
 FEATURE_NAMES = (
     "ime_snr",
@@ -99,11 +99,6 @@ class EdgeMap:
     def crop(self, window: tuple[slice, slice]) -> EdgeMap:
         """Return the edges of a window (the scene fraction stays the scene's)."""
         return EdgeMap(self.log_albedo[window], self.edge[window], self.scene_fraction)
-
-
-def edge_map(albedo: NDArray[np.floating] | None) -> EdgeMap | None:
-    """Return the :class:`EdgeMap` of an albedo layer, or None without one."""
-    return None if albedo is None else EdgeMap.from_albedo(albedo)
 
 
 def candidate_features(

@@ -271,7 +271,6 @@ def find_plumes(
                     col=src_full[1],
                     radius_px=src.radius_px,
                     direction=src.direction,
-                    length_px=src.length_px,
                 ),
                 flux=flux,
                 max_ppm_m=float(np.nanmax(vals)) if np.isfinite(vals).any() else float("nan"),

@@ -35,15 +35,12 @@ class SourceEstimate:
         One-sigma-like (68 %) radius of the position error.
     direction : (2,) ndarray
         Unit ``(drow, dcol)`` the plume extends towards (downwind).
-    length_px : float, pixels
-        Along-direction extent of the plume from the source (99th percentile + half a pixel).
     """
 
     row: float
     col: float
     radius_px: float
     direction: NDArray[np.float64]
-    length_px: float
 
 
 def plume_direction(
@@ -160,12 +157,9 @@ def pinpoint_source(
         wz @ ((near_px[:, 0] + 0.5 - row) ** 2 + (near_px[:, 1] + 0.5 - col) ** 2) / wz.sum()
     )
     radius = float(np.sqrt(0.5**2 + spread2))
-    a_src, _ = along_cross(centres[:, 0], centres[:, 1], (row, col), direction)
-    length_px = float(max(np.percentile(a_src, 99.0) + 0.5, 1.0))
     return SourceEstimate(
         row=row + r0,
         col=col + c0,
         radius_px=radius,
         direction=np.asarray(direction, dtype=np.float64),
-        length_px=length_px,
     )
