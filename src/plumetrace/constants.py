@@ -15,6 +15,8 @@ __all__ = [
     "STANDARD_PRESSURE_PA",
     "STANDARD_TEMPERATURE_K",
     "kg_m2_per_ppm_m",
+    "kg_m3_per_ppm",
+    "molar_mass_kg_mol",
 ]
 
 GAS_CONSTANT_J_MOL_K = 8.314462618
@@ -56,3 +58,42 @@ def kg_m2_per_ppm_m(
             f"unknown gas {gas!r}; known: {', '.join(sorted(MOLAR_MASS_KG_MOL))}"
         )
     return 1e-6 * pressure_pa / (GAS_CONSTANT_J_MOL_K * temperature_k) * MOLAR_MASS_KG_MOL[gas]
+
+
+def molar_mass_kg_mol(gas: str = "ch4", molar_mass: float | None = None) -> float:
+    """Molar mass of ``gas`` in kg/mol, or ``molar_mass`` (kg/mol) when given.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the gas is unknown and no molar mass is given, or the molar mass is not
+        a positive finite number.
+    """
+    from plumetrace.errors import InvalidParameterError
+
+    if molar_mass is not None:
+        if not (molar_mass > 0.0 and molar_mass < 1.0):
+            raise InvalidParameterError(
+                f"molar mass must be in kg/mol, between 0 and 1 (got {molar_mass})"
+            )
+        return float(molar_mass)
+    key = gas.lower()
+    if key not in MOLAR_MASS_KG_MOL:
+        raise InvalidParameterError(
+            f"unknown gas {gas!r}; known: {', '.join(sorted(MOLAR_MASS_KG_MOL))} "
+            "(give any other gas by its molar mass)"
+        )
+    return MOLAR_MASS_KG_MOL[key]
+
+
+def kg_m3_per_ppm(
+    molar_mass: float,
+    *,
+    pressure_pa: float = STANDARD_PRESSURE_PA,
+    temperature_k: float = STANDARD_TEMPERATURE_K,
+) -> float:
+    """Mass density (kg/m³) of one ppm of a gas of ``molar_mass`` (kg/mol) in air.
+
+    ``1e-6 · P / (R T) · M``; for CH4 at 101325 Pa and 288.15 K this is 6.784e-7 kg/m³.
+    """
+    return 1e-6 * pressure_pa / (GAS_CONSTANT_J_MOL_K * temperature_k) * molar_mass

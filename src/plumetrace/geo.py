@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 
 from plumetrace.errors import InvalidParameterError
 
-__all__ = ["Georef", "utm_crs_for", "utm_georef"]
+__all__ = ["Georef", "local_to_lonlat", "utm_crs_for", "utm_georef"]
 
 
 @dataclass(frozen=True)
@@ -144,3 +144,35 @@ def utm_georef(lat: float, lon: float, rows: int, cols: int, pixel_size_m: float
     left = x0 - cols * pixel_size_m / 2.0
     top = y0 + rows * pixel_size_m / 2.0
     return Georef(crs=crs, transform=(pixel_size_m, 0.0, left, 0.0, -pixel_size_m, top))
+
+
+def local_to_lonlat(
+    x_m: ArrayLike, y_m: ArrayLike, origin_lat: float, origin_lon: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Longitude and latitude of local east/north offsets from an origin.
+
+    Uses the azimuthal equidistant projection centred on the origin (WGS 84), exact in
+    distance and bearing from the origin: the frame of a survey's local metres.
+
+    Parameters
+    ----------
+    x_m, y_m : array_like, m
+        East and north offsets.
+    origin_lat, origin_lon : float, degrees
+        The frame's origin.
+
+    Returns
+    -------
+    lon, lat : ndarray, degrees
+    """
+    if not (-90.0 <= origin_lat <= 90.0 and -180.0 <= origin_lon <= 360.0):
+        raise InvalidParameterError(
+            f"origin must be LAT,LON in degrees (got {origin_lat},{origin_lon})"
+        )
+    proj = Transformer.from_crs(
+        f"+proj=aeqd +lat_0={origin_lat} +lon_0={origin_lon} +datum=WGS84 +units=m",
+        "EPSG:4326",
+        always_xy=True,
+    )
+    lon, lat = proj.transform(np.asarray(x_m, dtype=np.float64), np.asarray(y_m, dtype=np.float64))
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)

@@ -14,7 +14,7 @@ import click
 import typer
 
 from plumetrace import __version__
-from plumetrace.cli import demo, detect, plumes, sim
+from plumetrace.cli import demo, detect, locate, plumes, sim
 from plumetrace.errors import PlumetraceError
 
 __all__ = ["app", "main"]
@@ -29,6 +29,7 @@ app = typer.Typer(
 app.add_typer(sim.app, name="sim")
 detect.register(app)
 plumes.register(app)
+locate.register(app)
 demo.register(app)
 
 _state = {"debug": False}
