@@ -94,6 +94,13 @@ def locate(
     rate_range: Annotated[
         str, typer.Option(help="Log-uniform rate prior LO,HI in kg/h.")
     ] = "0.001,10000",
+    systematic_error: Annotated[
+        float,
+        typer.Option(
+            help="Absolute calibration error of the plume model (1 sigma, ln units) "
+            "folded into the rate intervals."
+        ),
+    ] = 0.35,
     temperature_k: Annotated[float, typer.Option(help="Air temperature, K.")] = 288.15,
     pressure_pa: Annotated[float, typer.Option(help="Air pressure, Pa.")] = 101325.0,
 ) -> None:
@@ -127,6 +134,7 @@ def locate(
         model_error=model_error,
         intermittency=intermittency,
         rate_range_kg_h=(rates[0], rates[1]),
+        systematic_error=systematic_error,
         temperature_k=temperature_k,
         pressure_pa=pressure_pa,
     )

@@ -69,7 +69,13 @@ class PosteriorSummary:
     ess: float
 
 
-def summarize(theta: NDArray[np.float64], weights: NDArray[np.float64]) -> PosteriorSummary:
+def summarize(
+    theta: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    *,
+    systematic_error: float = 0.0,
+    rng: np.random.Generator | None = None,
+) -> PosteriorSummary:
     """Summarise weighted particles.
 
     Parameters
@@ -78,12 +84,22 @@ def summarize(theta: NDArray[np.float64], weights: NDArray[np.float64]) -> Poste
         Particles (columns as :data:`plumetrace.insitu.prior.STATE`).
     weights : (N,) ndarray
         Normalised weights.
+    systematic_error : float
+        Standard deviation (natural-log units) of the dispersion model's absolute
+        calibration error, common to every reading. It multiplies every predicted
+        concentration alike, so the data cannot constrain it: it is folded into the
+        rate's intervals by multiplying each particle's rate by ``exp(N(0, s²))``.
+    rng : numpy.random.Generator, optional
+        For those draws (a fixed seed by default).
     """
     w = weights / weights.sum()
     x, y, z = (float(w @ theta[:, c]) for c in (X, Y, Z))
     r = np.hypot(theta[:, X] - x, theta[:, Y] - y)
     r68, r95 = weighted_quantile(r, w, np.array([0.68, 0.95]))
     rate = np.exp(theta[:, LN_RATE]) * SECONDS_PER_HOUR
+    if systematic_error > 0.0:
+        gen = np.random.default_rng(0) if rng is None else rng
+        rate = rate * np.exp(systematic_error * gen.standard_normal(rate.shape[0]))
     q = weighted_quantile(rate, w, np.array([0.5, 0.16, 0.84, 0.025, 0.975]))
     s = weighted_quantile(np.exp(theta[:, LN_SCALE]), w, np.array([0.5, 0.16, 0.84]))
     return PosteriorSummary(

@@ -87,6 +87,10 @@ class LocateInputs:
         Probability that a reading misses the plume.
     rate_range_kg_h : tuple of 2 floats
         Log-uniform rate prior bounds (kg/h).
+    systematic_error : float
+        Absolute calibration error of the dispersion model (1σ, ln units) folded into
+        the rate intervals; 0.35 means a factor 2 at 2σ, the usual accuracy of Gaussian
+        plume models (Hanna, Briggs & Hosker 1982).
     temperature_k, pressure_pa : float
         Air state for ppm <-> kg/m³.
     """
@@ -108,6 +112,7 @@ class LocateInputs:
     model_error: float = 0.5
     intermittency: float = 0.1
     rate_range_kg_h: tuple[float, float] = (1e-3, 1e4)
+    systematic_error: float = 0.35
     temperature_k: float = 288.15
     pressure_pa: float = 101325.0
 
@@ -241,7 +246,14 @@ def run_locate(inputs: LocateInputs, progress: ProgressCallback | None = None) -
         estimator.update(obs.take(slice(a, b)), sigma_ppm=sigma[a:b])
         if progress is not None:
             progress(int(b), m)
-    summary = summarize(estimator.theta, estimator.weights)
+    if not inputs.systematic_error >= 0.0:
+        raise InvalidParameterError("--systematic-error must be >= 0")
+    summary = summarize(
+        estimator.theta,
+        estimator.weights,
+        systematic_error=inputs.systematic_error,
+        rng=np.random.default_rng(inputs.seed + 1),
+    )
     seconds = time.perf_counter() - t_start
     png_path = inputs.out.with_suffix(".png")
     document: dict[str, Any] = {
@@ -273,6 +285,7 @@ def run_locate(inputs: LocateInputs, progress: ProgressCallback | None = None) -
             "background_offset_ppm": summary.background_offset_ppm,
             "noise_ppm": float(np.median(sigma)),
             "stability": "from turbulence" if has_turbulence else "marginalised",
+            "systematic_error": inputs.systematic_error,
             "dispersion_scale": summary.scale,
             "dispersion_scale_ci68": list(summary.scale_ci68),
             "wind_bias_deg": summary.wind_bias_deg,
