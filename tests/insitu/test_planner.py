@@ -9,6 +9,7 @@ from plumetrace.insitu.likelihood import NoiseModel
 from plumetrace.insitu.planner import (
     PlannerOptions,
     candidate_waypoints,
+    downwind_of,
     expected_information_gain,
     next_waypoint,
 )
@@ -68,3 +69,13 @@ def test_no_candidates_means_stay() -> None:
 def test_bad_options() -> None:
     with pytest.raises(InvalidParameterError):
         PlannerOptions(step_m=0.0)
+
+
+def test_with_nothing_to_learn_head_for_the_fallback_point() -> None:
+    cands = np.array([[10.0, 10.0], [12.0, 10.0], [10.0, 12.0], [8.0, 10.0]])
+    gains = np.zeros(4)
+    # stays on ties without a fallback; moves towards the fallback with one
+    assert next_waypoint((10.0, 10.0), gains, cands) == (10.0, 10.0)
+    assert next_waypoint((10.0, 10.0), gains, cands, fallback_xy=(30.0, 10.0)) == (12.0, 10.0)
+    x, y = downwind_of(0.0, 0.0, 0.0, 10.0)  # wind from the north blows south
+    assert abs(x) < 1e-9 and y == -10.0

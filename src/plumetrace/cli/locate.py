@@ -101,6 +101,13 @@ def locate(
             "folded into the rate intervals."
         ),
     ] = 0.35,
+    correlation_time: Annotated[
+        float,
+        typer.Option(
+            help="Readings of one beam or place within this many seconds count as one "
+            "(their model errors are correlated; 0: independent)."
+        ),
+    ] = 300.0,
     temperature_k: Annotated[float, typer.Option(help="Air temperature, K.")] = 288.15,
     pressure_pa: Annotated[float, typer.Option(help="Air pressure, Pa.")] = 101325.0,
 ) -> None:
@@ -135,6 +142,7 @@ def locate(
         intermittency=intermittency,
         rate_range_kg_h=(rates[0], rates[1]),
         systematic_error=systematic_error,
+        correlation_time_s=correlation_time,
         temperature_k=temperature_k,
         pressure_pa=pressure_pa,
     )

@@ -359,6 +359,7 @@ def loglik_sum(
     z: NDArray[np.float64],
     sigma_n: NDArray[np.float64],
     threshold: NDArray[np.float64],
+    weight: NDArray[np.float64],
     rel: float,
     p_int: float,
     scheme: int,
@@ -371,7 +372,7 @@ def loglik_sum(
     max_seg: int,
     factor: float,
 ) -> NDArray[np.float64]:
-    """(N,) sum over readings of log p(z_j | particle i), without storing (N, M)."""
+    """(N,) weighted sum over readings of log p(z_j | particle i), without storing (N, M)."""
     n = p.shape[0]
     m = r.shape[0]
     out = np.zeros(n)
@@ -379,6 +380,8 @@ def loglik_sum(
         acc = 0.0
         for j in range(m):
             c = factor * _conc(p, i, r, j, scheme, ty, tz, pgy, pgz, s0sq, dmin, max_seg)
-            acc += log_likelihood_one(z[j] - p[i, 8], c, sigma_n[j], threshold[j], rel, p_int)
+            acc += weight[j] * log_likelihood_one(
+                z[j] - p[i, 8], c, sigma_n[j], threshold[j], rel, p_int
+            )
         out[i] = acc
     return out

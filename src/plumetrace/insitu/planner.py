@@ -26,7 +26,13 @@ from plumetrace.insitu.plume import ForwardModel
 from plumetrace.insitu.prior import to_params
 from plumetrace.insitu.smc import systematic_resample
 
-__all__ = ["PlannerOptions", "candidate_waypoints", "expected_information_gain", "next_waypoint"]
+__all__ = [
+    "PlannerOptions",
+    "candidate_waypoints",
+    "downwind_of",
+    "expected_information_gain",
+    "next_waypoint",
+]
 
 
 @dataclass(frozen=True)
@@ -176,12 +182,33 @@ def next_waypoint(
     current_xy: tuple[float, float],
     gains: NDArray[np.float64],
     candidates: NDArray[np.float64],
+    *,
+    fallback_xy: tuple[float, float] | None = None,
+    min_gain: float = 1e-3,
 ) -> tuple[float, float]:
-    """Pick the candidate with the largest gain (the nearest on ties); stay if none."""
+    """Pick the candidate with the largest gain (the nearest on ties); stay if none.
+
+    When no candidate is expected to teach anything (every gain below ``min_gain`` nats,
+    typically before the plume has been met), the candidate nearest ``fallback_xy``
+    (e.g. a point downwind of the posterior mean) is taken instead, so the sensor heads
+    to where the plume should be rather than waiting.
+    """
     if candidates.shape[0] == 0:
         return current_xy
     best = float(np.max(gains))
+    if best < min_gain and fallback_xy is not None:
+        moving = np.hypot(candidates[:, 0] - current_xy[0], candidates[:, 1] - current_xy[1]) > 0
+        pool = np.flatnonzero(moving) if np.any(moving) else np.arange(candidates.shape[0])
+        d = np.hypot(candidates[pool, 0] - fallback_xy[0], candidates[pool, 1] - fallback_xy[1])
+        j = int(pool[int(np.argmin(d))])
+        return float(candidates[j, 0]), float(candidates[j, 1])
     tied = np.flatnonzero(gains >= best - 1e-12)
     dist = np.hypot(candidates[tied, 0] - current_xy[0], candidates[tied, 1] - current_xy[1])
     j = int(tied[int(np.argmin(dist))])
     return float(candidates[j, 0]), float(candidates[j, 1])
+
+
+def downwind_of(x: float, y: float, wind_from_deg: float, distance_m: float) -> tuple[float, float]:
+    """The point ``distance_m`` downwind of (x, y) for a wind from ``wind_from_deg``."""
+    to = np.deg2rad(wind_from_deg + 180.0)
+    return float(x + distance_m * np.sin(to)), float(y + distance_m * np.cos(to))

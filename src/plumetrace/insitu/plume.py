@@ -256,12 +256,14 @@ class ForwardModel:
             return np.zeros(p.shape[0])
         sigma = np.broadcast_to(np.asarray(noise.sigma_ppm, dtype=np.float64), (m,))
         thr = np.broadcast_to(np.asarray(noise.threshold_ppm, dtype=np.float64), (m,))
+        wgt = np.broadcast_to(np.asarray(noise.weight, dtype=np.float64), (m,))
         out = _loglik_sum(
             p,
             r,
             np.ascontiguousarray(enhancement_ppm, dtype=np.float64),
             np.ascontiguousarray(sigma),
             np.ascontiguousarray(thr),
+            np.ascontiguousarray(wgt),
             noise.relative_error,
             noise.intermittency,
             *self._tables(),

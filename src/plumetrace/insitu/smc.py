@@ -110,6 +110,7 @@ class SourceEstimator:
         self._z = np.zeros(0)
         self._sigma = np.zeros(0)
         self._threshold = np.zeros(0)
+        self._weight = np.zeros(0)
         self.stats = EstimatorStats()
 
     @property
@@ -133,12 +134,15 @@ class SourceEstimator:
         m: int,
         sigma_ppm: NDArray[np.float64] | None,
         threshold_ppm: NDArray[np.float64] | None,
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        weight: NDArray[np.float64] | None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         sig = self.noise.sigma_ppm if sigma_ppm is None else sigma_ppm
         thr = self.noise.threshold_ppm if threshold_ppm is None else threshold_ppm
+        wgt = self.noise.weight if weight is None else weight
         return (
             np.broadcast_to(np.asarray(sig, dtype=np.float64), (m,)).copy(),
             np.broadcast_to(np.asarray(thr, dtype=np.float64), (m,)).copy(),
+            np.broadcast_to(np.asarray(wgt, dtype=np.float64), (m,)).copy(),
         )
 
     def _loglik(
@@ -148,10 +152,12 @@ class SourceEstimator:
         z: NDArray[np.float64],
         sigma: NDArray[np.float64],
         threshold: NDArray[np.float64],
+        weight: NDArray[np.float64],
     ) -> NDArray[np.float64]:
         noise = NoiseModel(
             sigma_ppm=sigma,
             threshold_ppm=threshold,
+            weight=weight,
             relative_error=self.noise.relative_error,
             intermittency=self.noise.intermittency,
         )
@@ -164,6 +170,7 @@ class SourceEstimator:
         *,
         sigma_ppm: NDArray[np.float64] | None = None,
         threshold_ppm: NDArray[np.float64] | None = None,
+        weight: NDArray[np.float64] | None = None,
     ) -> None:
         """Assimilate readings (one or many).
 
@@ -171,21 +178,24 @@ class SourceEstimator:
         ----------
         obs : Observations
             The new readings.
-        sigma_ppm, threshold_ppm : (M,) ndarray, optional
-            Per-reading sensor noise and detection threshold (the noise model's otherwise).
+        sigma_ppm, threshold_ppm, weight : (M,) ndarray, optional
+            Per-reading sensor noise, detection threshold and log-likelihood weight (the
+            noise model's otherwise).
         """
         if obs.size == 0:
             return
         t0 = time.perf_counter()
         r_new = self.model.pack_readings(obs)
         z_new = obs.enhancement_ppm.astype(np.float64)
-        s_new, th_new = self._noise_arrays(obs.size, sigma_ppm, threshold_ppm)
-        ll_new = self._loglik(self.theta, r_new, z_new, s_new, th_new)
-        r_old, z_old, s_old, th_old = self._readings, self._z, self._sigma, self._threshold
+        s_new, th_new, w_new = self._noise_arrays(obs.size, sigma_ppm, threshold_ppm, weight)
+        ll_new = self._loglik(self.theta, r_new, z_new, s_new, th_new, w_new)
+        r_old, z_old = self._readings, self._z
+        s_old, th_old, w_old = self._sigma, self._threshold, self._weight
         self._readings = np.concatenate([r_old, r_new])
         self._z = np.concatenate([z_old, z_new])
         self._sigma = np.concatenate([s_old, s_new])
         self._threshold = np.concatenate([th_old, th_new])
+        self._weight = np.concatenate([w_old, w_new])
         self.stats.readings += obs.size
         phi = 0.0
         n = self.n_particles
@@ -197,7 +207,10 @@ class SourceEstimator:
             if phi < 1.0 or effective_sample_size(self.log_w) < self.ess_fraction * n:
                 t1 = time.perf_counter()
                 ll_new = self._rejuvenate(
-                    ll_new, phi, (r_old, z_old, s_old, th_old), (r_new, z_new, s_new, th_new)
+                    ll_new,
+                    phi,
+                    (r_old, z_old, s_old, th_old, w_old),
+                    (r_new, z_new, s_new, th_new, w_new),
                 )
                 self.stats.seconds_rejuvenate += time.perf_counter() - t1
         self.log_lik = self.log_lik + ll_new

@@ -31,6 +31,7 @@ from plumetrace.insitu.observations import Observations
 from plumetrace.insitu.planner import (
     PlannerOptions,
     candidate_waypoints,
+    downwind_of,
     expected_information_gain,
     next_waypoint,
 )
@@ -280,7 +281,10 @@ def run_sortie(
                 options=planner,
                 rng=rng,
             )
-            nxt = np.array(next_waypoint((float(pos[0]), float(pos[1])), gains, cands))
+            target = downwind_of(s.x_m, s.y_m, frm, 2.0 * options.step_m)
+            nxt = np.array(
+                next_waypoint((float(pos[0]), float(pos[1])), gains, cands, fallback_xy=target)
+            )
             rows[-1]["plan_ms"] = 1e3 * (time.perf_counter() - t1)
         else:
             nxt = lanes[(k + 1) % len(lanes)]
