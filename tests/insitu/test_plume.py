@@ -134,3 +134,23 @@ def test_a_beam_through_the_plume_sees_its_crosswind_integral() -> None:
     rho = kg_m3_per_ppm(model.molar_mass_kg_mol)
     want = 1e-3 / (np.sqrt(2 * np.pi) * 3.0 * sz[0] * 400.0) * (1 + np.exp(-0.5 * (3 / sz[0]) ** 2))
     assert got == pytest.approx(want / rho, rel=1e-3)
+
+
+def test_isotropic_plume_matches_stone_soup_reference_values() -> None:
+    # Stone Soup 1.9.1 IsotropicPlume at its example's truth (benchmarks/peers/STONESOUP_STE.md):
+    # source (30, 40, 1), Q = 5, u = 4, plume towards -y, zeta1 = 1, zeta2 = 8
+    model = ForwardModel(scheme="isotropic")
+    src = SourceParams.single(30.0, 40.0, 1.0, 5.0, scale=1.0, stability=0.0)
+    pts = np.array([[5, 5, 0], [30, 5, 0], [30, 39, 0], [32, 30, 0], [25, 20, 0.0]])
+    want = np.array([2.6166e-10, 3.7287e-03, 1.1760e-01, 1.7245e-02, 2.8275e-03])
+    obs = Observations.create(pts, np.zeros(len(pts)), 4.0, 0.0)
+    got = model.predict_ppm(src, obs)[0] * kg_m3_per_ppm(model.molar_mass_kg_mol)
+    np.testing.assert_allclose(got, want, rtol=2e-4)
+    # a beam is the mean along it
+    beam = Observations.create(pts[1:2], [0.0], 4.0, 0.0, end=np.array([[30.0, 35.0, 0.0]]))
+    t = np.linspace(0.0, 1.0, 4001)
+    line = pts[1][None] + t[:, None] * (np.array([30.0, 35.0, 0.0]) - pts[1])[None]
+    ref = np.trapezoid(
+        model.predict_ppm(src, Observations.create(line, np.zeros(len(t)), 4.0, 0.0))[0], t
+    )
+    assert model.predict_ppm(src, beam)[0, 0] == pytest.approx(ref, rel=1e-3)

@@ -99,3 +99,13 @@ def test_background_and_noise_from_the_readings() -> None:
     np.testing.assert_allclose(sigma, 0.03, rtol=0.5)
     sig2 = estimate_noise(conc - truth_bg, groups)
     np.testing.assert_allclose(sig2, 0.03, rtol=0.3)
+
+
+def test_correlated_readings_share_one_weight() -> None:
+    from plumetrace.insitu.likelihood import correlation_weights
+
+    t = np.array([0.0, 60.0, 120.0, 1000.0, 0.0, 60.0])
+    g = np.array([0, 0, 0, 0, 1, 1])
+    w = correlation_weights(t, g, 300.0)
+    np.testing.assert_allclose(w, [1 / 3, 1 / 3, 1 / 3, 1.0, 0.5, 0.5])
+    np.testing.assert_allclose(correlation_weights(t, g, 0.0), 1.0)

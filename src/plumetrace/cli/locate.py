@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["parse_numbers", "register"]
 
-Dispersion = Literal["briggs-rural", "briggs-urban", "pasquill-gifford"]
+Dispersion = Literal["briggs-rural", "briggs-urban", "pasquill-gifford", "isotropic"]
 
 
 def parse_numbers(text: str, count: int, option: str, form: str) -> tuple[float, ...]:

@@ -31,6 +31,9 @@ _GL4_X, _GL4_W = np.polynomial.legendre.leggauss(4)
 _SEGMENT_RATIO = 1.5
 _BRIGGS = 0
 _PG = 1
+_ISOTROPIC = 2
+_ISO_LIFETIME_S = 8.0
+_GL16_X, _GL16_W = np.polynomial.legendre.leggauss(16)
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
@@ -162,6 +165,29 @@ def _segment(
 
 
 @numba.njit(cache=True, fastmath=True)
+def _isotropic(
+    x: float,
+    y: float,
+    z: float,
+    pp: NDArray[np.float64],
+    i: int,
+    ex: float,
+    ey: float,
+    u: float,
+) -> float:
+    """C/Q (s/m³) of the isotropic advection-diffusion plume (see dispersion.py)."""
+    dx = x - pp[i, 0]
+    dy = y - pp[i, 1]
+    dz = z - pp[i, 2]
+    r = max(math.sqrt(dx * dx + dy * dy + dz * dz), 0.1)
+    d = dx * ex + dy * ey
+    z1 = pp[i, 6]
+    z2 = _ISO_LIFETIME_S * math.exp(0.25 * pp[i, 7])
+    lam = math.sqrt(z1 * z2 / (1.0 + u * u * z2 / (4.0 * z1)))
+    return math.exp(u * d / (2.0 * z1) - r / lam) / (4.0 * math.pi * z1 * r)
+
+
+@numba.njit(cache=True, fastmath=True)
 def _conc(
     pp: NDArray[np.float64],
     i: int,
@@ -184,6 +210,26 @@ def _conc(
     dy = rr[j, 1] - pp[i, 1]
     d0 = dx * ex + dy * ey
     c0 = dx * ey - dy * ex
+    if scheme == _ISOTROPIC:
+        u = 1.0 / rr[j, 9]
+        q = pp[i, 3]
+        if rr[j, 6] <= 0.0:
+            return q * _isotropic(rr[j, 0], rr[j, 1], rr[j, 2], pp, i, ex, ey, u)
+        acc = 0.0
+        half = 0.5 * rr[j, 6]
+        for g in range(16):
+            t = half * (1.0 + _GL16_X[g])
+            acc += _GL16_W[g] * _isotropic(
+                rr[j, 0] + t * rr[j, 3],
+                rr[j, 1] + t * rr[j, 4],
+                rr[j, 2] + t * rr[j, 5],
+                pp,
+                i,
+                ex,
+                ey,
+                u,
+            )
+        return q * 0.5 * acc
     k = rr[j, 10] + pp[i, 7]
     cf = _coefficients(k, ty, tz)
     scale = pp[i, 6]

@@ -16,6 +16,16 @@ Schemes
     EPA-454/B-95-003b, Vol. II, Tables 1-1 and 1-2): ``σy = 465.11628·x·tan θ``,
     ``θ = 0.017453293·(c - d·ln x)``, ``σz = a·x^b`` (x in km, σ in m).
 
+``isotropic``
+    Not a σ curve but a different plume: the steady advection-diffusion solution with
+    isotropic diffusivity and a finite gas lifetime used in robotic source-term estimation
+    (Vergassola, Villermaux & Shraiman 2007; Hutchinson et al. 2019; Stone Soup's
+    ``IsotropicPlume``), evaluated by :mod:`plumetrace.insitu._kernels`:
+    ``C = Q / (4π ζ₁ r) · exp(u·x/(2ζ₁) - r/λ)``, ``λ = sqrt(ζ₁ζ₂ / (1 + u²ζ₂/(4ζ₁)))``,
+    with r the 3-D distance (≥ 0.1 m) and x the downwind distance; ζ₁ (m²/s) is the
+    particle's scale factor times 1 m²/s and ζ₂ (s) is 8 s times exp(stability offset / 4).
+    No ground reflection.
+
 All curves were fitted at 100 m - 10 km; at the 1-100 m range of a drone survey they are
 extrapolated, which is why the estimators scale them by a factor estimated from the data.
 """
@@ -38,8 +48,8 @@ __all__ = [
     "stability_from_sigma_theta",
 ]
 
-Scheme = Literal["briggs-rural", "briggs-urban", "pasquill-gifford"]
-SCHEMES: Final[tuple[str, ...]] = ("briggs-rural", "briggs-urban", "pasquill-gifford")
+Scheme = Literal["briggs-rural", "briggs-urban", "pasquill-gifford", "isotropic"]
+SCHEMES: Final[tuple[str, ...]] = ("briggs-rural", "briggs-urban", "pasquill-gifford", "isotropic")
 N_CLASSES: Final[int] = 6
 
 # σ = a·x·(1 + b·x)^p, x in m; rows A..F; columns a, b, p
@@ -253,6 +263,8 @@ def sigmas(
     )
     if scheme == "pasquill-gifford":
         return _pasquill_gifford(np.ascontiguousarray(x), np.ascontiguousarray(k))
+    if scheme == "isotropic":
+        raise InvalidParameterError("the isotropic plume has no sigma curves")
     if scheme not in _BRIGGS:
         raise InvalidParameterError(
             f"unknown dispersion scheme {scheme!r}; choose one of {', '.join(SCHEMES)}"
@@ -269,7 +281,7 @@ def kernel_tables(
     Returns
     -------
     code : int
-        0 for a Briggs scheme, 1 for Pasquill-Gifford.
+        0 for a Briggs scheme, 1 for Pasquill-Gifford, 2 for the isotropic plume.
     ty, tz : (6, 3) ndarray
         Briggs rows (ln a, b, p) for σy and σz (rural curves when the scheme is PG; unused).
     pgy : (6, 2) ndarray
@@ -286,7 +298,7 @@ def kernel_tables(
         pgz[c, : rows.shape[0]] = rows
         pgz[c, rows.shape[0] :] = rows[-1]
     briggs = _BRIGGS.get(scheme, _BRIGGS["briggs-rural"])
-    code = 1 if scheme == "pasquill-gifford" else 0
+    code = {"pasquill-gifford": 1, "isotropic": 2}.get(scheme, 0)
     ty = briggs[0].copy()
     tz = briggs[1].copy()
     ty[:, 0] = np.log(ty[:, 0])

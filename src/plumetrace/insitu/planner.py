@@ -209,6 +209,6 @@ def next_waypoint(
 
 
 def downwind_of(x: float, y: float, wind_from_deg: float, distance_m: float) -> tuple[float, float]:
-    """The point ``distance_m`` downwind of (x, y) for a wind from ``wind_from_deg``."""
+    """Return the point ``distance_m`` downwind of (x, y) for a wind from ``wind_from_deg``."""
     to = np.deg2rad(wind_from_deg + 180.0)
     return float(x + distance_m * np.sin(to)), float(y + distance_m * np.cos(to))

@@ -6,7 +6,8 @@
 * :mod:`~plumetrace.sim.plume` -- meandering, filamented Gaussian puff plumes;
 * :mod:`~plumetrace.sim.surface` -- textured mixed-pixel reflectance maps;
 * :mod:`~plumetrace.sim.atmosphere` -- atmosphere shape and exact Beer-Lambert plumes;
-* :mod:`~plumetrace.sim.sensor` -- noise, saturation and flare radiance.
+* :mod:`~plumetrace.sim.sensor` -- noise, saturation and flare radiance;
+* :mod:`~plumetrace.sim.filament` -- 3-D filament/puff truth for in-situ sniffer sorties.
 
 Files are written by :func:`plumetrace.pipeline.sim.run_sim_scene`.
 """
@@ -17,6 +18,7 @@ from plumetrace.sim.atmosphere import (
     band_transmittance,
     resample_spectra,
 )
+from plumetrace.sim.filament import FilamentModel, FilamentSpec
 from plumetrace.sim.plume import (
     PuffEnsemble,
     PuffModel,
@@ -58,6 +60,8 @@ __all__ = [
     "SENSORS",
     "BandNoise",
     "BandTransmittance",
+    "FilamentModel",
+    "FilamentSpec",
     "Flare",
     "ProgressCallback",
     "PuffEnsemble",
