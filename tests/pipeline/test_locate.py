@@ -168,3 +168,14 @@ def test_default_box_extends_upwind() -> None:
     x0, y0, x1, y1 = default_source_box(obs)
     assert y1 - 40.0 > 0.0 - y0 > 0.0  # more room north (upwind) than south
     assert x0 < 0.0 < 40.0 < x1
+
+
+def test_unwritable_output_fails_before_the_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readings = tmp_path / "readings.csv"
+    _write_point_csv(readings)
+    rc = main(["locate", str(readings), "--out", str(tmp_path / "missing" / "r.json")])
+    assert rc == 2 and "directory does not exist" in capsys.readouterr().err
+    rc = main(["locate", str(readings), "--out", str(tmp_path)])
+    assert rc == 2 and "is a directory" in capsys.readouterr().err

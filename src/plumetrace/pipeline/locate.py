@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from plumetrace import __version__
 from plumetrace.constants import molar_mass_kg_mol
-from plumetrace.errors import InvalidParameterError
+from plumetrace.errors import DataSourceError, InvalidParameterError
 from plumetrace.geo import local_to_lonlat
 from plumetrace.insitu.background import estimate_background, estimate_noise
 from plumetrace.insitu.dispersion import Scheme
@@ -202,6 +202,11 @@ def run_locate(inputs: LocateInputs, progress: ProgressCallback | None = None) -
         raise InvalidParameterError(f"--particles must be at least 100 (got {inputs.particles})")
     if inputs.source_height is not None and not inputs.source_height >= 0.0:
         raise InvalidParameterError("--source-height must be >= 0 m")
+    out_dir = inputs.out.parent if str(inputs.out.parent) else Path()
+    if not out_dir.is_dir():
+        raise DataSourceError(inputs.out, "its directory does not exist")
+    if inputs.out.is_dir():
+        raise DataSourceError(inputs.out, "is a directory; give the RESULT.json file to write")
     molar = molar_mass_kg_mol(inputs.gas, inputs.molar_mass)
     table = read_readings(inputs.readings, beams=inputs.beams, wind=inputs.wind)
     groups = table.groups()

@@ -25,7 +25,7 @@ import shapely
 from numpy.typing import NDArray
 
 from plumetrace import __version__
-from plumetrace.errors import InvalidParameterError
+from plumetrace.errors import DataSourceError, InvalidParameterError
 from plumetrace.insitu.likelihood import NoiseModel
 from plumetrace.insitu.observations import Observations
 from plumetrace.insitu.planner import (
@@ -316,7 +316,12 @@ def run_sim_sniff(
     out_dir: Path, options: SortieOptions, progress: Callable[[int, int], None] | None = None
 ) -> SortieResult:
     """Fly a sortie and write track.csv, readings.csv, truth.json, result.json/.png."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataSourceError(
+            out_dir, f"cannot create the output directory: {exc.strerror}"
+        ) from exc
     t0 = time.perf_counter()
     res = run_sortie(options, progress)
     seconds = time.perf_counter() - t0
