@@ -72,3 +72,16 @@ def test_bad_sortie_options() -> None:
         SortieOptions(readings=0)
     with pytest.raises(InvalidParameterError):
         SortieOptions(step_m=-1.0)
+
+
+def test_the_drone_stays_inside_an_allowed_polygon() -> None:
+    import shapely
+
+    ring = ((0.0, 0.0), (100.0, 0.0), (100.0, 60.0), (40.0, 100.0), (0.0, 100.0))
+    res = run_sortie(SortieOptions(seed=4, readings=10, particles=500, allowed=ring))
+    poly = shapely.Polygon(ring).buffer(1e-6)
+    assert all(poly.contains(shapely.Point(r["x_m"], r["y_m"])) for r in res.rows)
+    with pytest.raises(InvalidParameterError, match="allowed polygon"):
+        SortieOptions(allowed=((0.0, 0.0), (1.0, 1.0), (2.0, 2.0)))
+    with pytest.raises(InvalidParameterError, match="3 vertices"):
+        SortieOptions(allowed=((0.0, 0.0), (1.0, 1.0)))

@@ -198,6 +198,13 @@ def sniff(
     ] = None,
     step: Annotated[float, typer.Option(help="Longest move between readings, m.")] = 10.0,
     dwell: Annotated[float, typer.Option(help="Hover time per reading, s.")] = 10.0,
+    allowed: Annotated[
+        Path | None,
+        typer.Option(
+            help="GeoJSON Polygon in local metres (x east, y north) the drone must stay in "
+            "(default: the --area square)."
+        ),
+    ] = None,
 ) -> None:
     """Fly a simulated sniffer sortie around a hidden source (filament-model truth).
 
@@ -207,7 +214,17 @@ def sniff(
     from plumetrace.cli._progress import progress_bar
     from plumetrace.pipeline.sniff import SortieOptions, run_sim_sniff
 
+    ring = None
+    if allowed is not None:
+        from plumetrace.io.geojson import read_geojson
+
+        feats = read_geojson(allowed)["features"]
+        polys = [f["geometry"] for f in feats if f["geometry"]["type"] == "Polygon"]
+        if not polys:
+            raise InvalidParameterError(f"{allowed}: no Polygon feature")
+        ring = tuple((float(x), float(y)) for x, y, *_ in polys[0]["coordinates"][0])
     options = SortieOptions(
+        allowed=ring,
         seed=seed,
         readings=readings,
         strategy="adaptive" if adaptive else "lawnmower",

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 import shapely
+import shapely.ops
 from numpy.typing import NDArray
 
 from plumetrace import __version__
@@ -88,6 +89,9 @@ class SortieOptions:
         Estimator particles.
     model_error, intermittency : float
         The estimator's measurement model (see :class:`NoiseModel`).
+    allowed : tuple of (x, y) tuples or None
+        Exterior ring (local metres) of the polygon the drone may fly in; the
+        ``[0, area_m]²`` square by default. Waypoints never leave it.
     """
 
     seed: int = 0
@@ -106,8 +110,15 @@ class SortieOptions:
     particles: int = 5000
     model_error: float = 1.0
     intermittency: float = 0.3
+    allowed: tuple[tuple[float, float], ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.allowed is not None:
+            if len(self.allowed) < 3:
+                raise InvalidParameterError("the allowed polygon needs at least 3 vertices")
+            poly = shapely.Polygon(self.allowed)
+            if not poly.is_valid or poly.area <= 0.0:
+                raise InvalidParameterError("the allowed polygon must be a valid, non-empty ring")
         if self.readings < 1 or self.particles < 100:
             raise InvalidParameterError("need at least 1 reading and 100 particles")
         if self.strategy not in ("adaptive", "lawnmower"):
@@ -197,8 +208,11 @@ def run_sortie(
         wind_from_deg=wind_from,
     )
     truth = FilamentModel(truth_spec, np.random.default_rng(options.seed + 10_000))
-    box = (0.0, 0.0, area, area)
-    allowed = shapely.box(*box)
+    allowed = shapely.box(0.0, 0.0, area, area)
+    if options.allowed is not None:
+        allowed = shapely.Polygon(options.allowed)
+    x0, y0, x1, y1 = allowed.bounds
+    box = (float(x0), float(y0), float(x1), float(y1))
     prior = Prior(box=box, z_range=(0.0, 3.0), rate_kg_h=(0.01, 1000.0), stability_sigma=0.75)
     model = ForwardModel()
     sigma_reading = options.sensor_noise_ppm / math.sqrt(max(1, round(options.dwell_s)))
@@ -214,8 +228,14 @@ def run_sortie(
     planner = PlannerOptions(step_m=options.step_m)
     to = np.deg2rad(wind_from + 180.0)
     start = np.array([area / 2, area / 2]) + 0.45 * area * np.array([np.sin(to), np.cos(to)])
-    pos = np.clip(start, 0.0, area)
+    if not allowed.contains(shapely.Point(start)):
+        near = shapely.ops.nearest_points(allowed.buffer(-1e-6), shapely.Point(start))[0]
+        start = np.array([near.x, near.y])
+    pos = start
     lanes = _lawnmower(area, options.step_m, wind_from)
+    lanes = lanes[shapely.contains_xy(allowed, lanes[:, 0], lanes[:, 1])]
+    if lanes.shape[0] == 0:
+        lanes = start[None, :]
     rows: list[dict[str, float]] = []
     parts: list[Observations] = []
     t_now = 0.0
