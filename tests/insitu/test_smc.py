@@ -109,3 +109,37 @@ def test_correlated_readings_share_one_weight() -> None:
     w = correlation_weights(t, g, 300.0)
     np.testing.assert_allclose(w, [1 / 3, 1 / 3, 1 / 3, 1.0, 0.5, 0.5])
     np.testing.assert_allclose(correlation_weights(t, g, 0.0), 1.0)
+
+
+def test_rate_interval_widens_when_the_dispersion_is_unknown() -> None:
+    # readings on the plume axis only say nothing about its width, so rate and dispersion
+    # trade off: freeing the scale factor and stability must widen the rate interval
+    from plumetrace.insitu.plume import ForwardModel, SourceParams
+
+    y = np.linspace(30.0, -20.0, 40)
+    pts = np.column_stack([np.full_like(y, 30.0), y, np.full_like(y, 1.0)])
+    clean = Observations.create(pts, np.zeros_like(y), 3.0, 0.0, sigma_theta_deg=12.0)
+    c = ForwardModel().predict_ppm(SourceParams.single(30, 40, 1, 5 / 3600), clean)[0]
+    rng = np.random.default_rng(0)
+    obs = Observations.create(
+        pts, c * np.exp(0.2 * rng.standard_normal(y.size)), 3.0, 0.0, sigma_theta_deg=12.0
+    )
+    widths = []
+    for sigma in (0.0, 0.5):
+        est = SourceEstimator(
+            ForwardModel(),
+            Prior(
+                box=(0, 0, 60, 60),
+                z_range=(1.0, 1.0),
+                ln_scale_sigma=sigma,
+                stability_sigma=1.5 * sigma,
+                bias_sigma_deg=0.0,
+            ),
+            NoiseModel(sigma_ppm=0.02),
+            3000,
+            np.random.default_rng(2),
+        )
+        est.update(obs)
+        s = summarize(est.theta, est.weights)
+        widths.append(np.log(s.rate_kg_h_ci95[1] / s.rate_kg_h_ci95[0]))
+    assert widths[1] > 1.5 * widths[0]
