@@ -296,10 +296,19 @@ def _speed_once() -> dict[str, float]:
         opts = PlannerOptions(max_particles=cap)
 
         def run(opts: PlannerOptions = opts) -> None:
-            expected_information_gain(model, est.theta, est.weights, cands, height_m=2.0,
-                                      wind_speed_m_s=3.0, wind_from_deg=0.0,
-                                      sigma_theta_deg=12.0, noise=noise, options=opts,
-                                      rng=rng)
+            expected_information_gain(
+                model,
+                est.theta,
+                est.weights,
+                cands,
+                height_m=2.0,
+                wind_speed_m_s=3.0,
+                wind_from_deg=0.0,
+                sigma_theta_deg=12.0,
+                noise=noise,
+                options=opts,
+                rng=rng,
+            )
 
         run()
         t0 = time.perf_counter()
@@ -352,8 +361,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--readings", type=int, default=None)
     ap.add_argument("--particles", type=int, default=10_000)
-    ap.add_argument("--dispersion", default="isotropic",
-                    help="plumetrace's forward model in the stonesoup scenario")
+    ap.add_argument(
+        "--dispersion",
+        default="isotropic",
+        help="plumetrace's forward model in the stonesoup scenario",
+    )
     args = ap.parse_args()
     if args.readings is None:
         args.readings = 50 if args.mode == "stonesoup" else 100

@@ -9,6 +9,7 @@ documentation of every output that depends on them.
 from __future__ import annotations
 
 __all__ = [
+    "BACKGROUND_FLOOR_PPM",
     "GAS_CONSTANT_J_MOL_K",
     "MOLAR_MASS_KG_MOL",
     "SECONDS_PER_HOUR",
@@ -38,6 +39,15 @@ MOLAR_MASS_KG_MOL: dict[str, float] = {
     "n2o": 0.0440128,
 }
 """Molar masses of gases plumetrace knows by name, kg mol⁻¹."""
+
+
+BACKGROUND_FLOOR_PPM: dict[str, float] = {"ch4": 1.75}
+"""Lowest plausible clean-air background (ppm) of gases with a known climatology.
+
+CH4: the NOAA global surface mean was 1.85 ppm in 2017 and has risen since; southern
+hemisphere marine air, the cleanest, stays above ~1.75 ppm. Used only as the lower bound
+of the background prior when the readings carry no background.
+"""
 
 
 def kg_m2_per_ppm_m(

@@ -431,3 +431,52 @@ def loglik_sum(
             )
         out[i] = acc
     return out
+
+
+@numba.njit(cache=True, parallel=True, fastmath=True)
+def information_gain(
+    c: NDArray[np.float64],
+    w: NDArray[np.float64],
+    log_edges: NDArray[np.float64],
+    sigma_n: float,
+    rel: float,
+    p_int: float,
+) -> NDArray[np.float64]:
+    """(K,) mutual information (nats) between a binned reading and the particle index.
+
+    ``c`` (N, K) predicted enhancements, ``w`` (N,) normalised weights, ``log_edges``
+    (B + 1,) ln(edge + σn) of the bins (first -inf, last +inf).
+    """
+    n, k = c.shape
+    nb = log_edges.shape[0] - 1
+    inv = 1.0 / (rel * _SQRT2)
+    ls = math.log(sigma_n)
+    none = np.empty(nb + 1)
+    for b in range(nb + 1):
+        none[b] = 0.5 * math.erfc(-(log_edges[b] - ls) * inv)
+    none[0] = 0.0
+    none[nb] = 1.0
+    out = np.empty(k)
+    for j in numba.prange(k):
+        marginal = np.zeros(nb)
+        h_cond = 0.0
+        cdf = np.empty(nb + 1)
+        for i in range(n):
+            lc = math.log(c[i, j] + sigma_n)
+            for b in range(nb + 1):
+                cdf[b] = p_int * none[b] + (1.0 - p_int) * 0.5 * math.erfc(
+                    -(log_edges[b] - lc) * inv
+                )
+            cdf[0] = 0.0
+            cdf[nb] = 1.0
+            for b in range(nb):
+                p = cdf[b + 1] - cdf[b]
+                if p > 1e-300:
+                    marginal[b] += w[i] * p
+                    h_cond -= w[i] * p * math.log(p)
+        h = 0.0
+        for b in range(nb):
+            if marginal[b] > 1e-300:
+                h -= marginal[b] * math.log(marginal[b])
+        out[j] = max(h - h_cond, 0.0)
+    return out

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumetrace import __version__
-from plumetrace.constants import molar_mass_kg_mol
+from plumetrace.constants import BACKGROUND_FLOOR_PPM, molar_mass_kg_mol
 from plumetrace.errors import DataSourceError, InvalidParameterError
 from plumetrace.geo import local_to_lonlat
 from plumetrace.insitu.background import estimate_background, estimate_noise
@@ -170,6 +170,29 @@ def default_source_box(obs: Observations) -> tuple[float, float, float, float]:
     )
 
 
+def _background_prior(
+    conc_ppm: NDArray[np.float64], groups: NDArray[np.intp], gas: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64], tuple[float, float]]:
+    """Return the starting background, the noise and the background offset's prior range.
+
+    One background for all readings starts at their 1st percentile ``b0``. A plume only
+    adds gas, so the true background is at most ``b0 + 3σ``; it may be much lower when
+    every reading saw the plume (a fixed sensor beside a source that is always on). The
+    lower bound is the gas's clean-air floor when plumetrace knows one
+    (:data:`~plumetrace.constants.BACKGROUND_FLOOR_PPM`), else ``b0`` minus the spread
+    between the median reading and ``b0``.
+    """
+    _, sigma = estimate_background(conc_ppm, groups)
+    b0 = float(np.percentile(conc_ppm, 1.0))
+    s = float(np.median(sigma))
+    floor = BACKGROUND_FLOOR_PPM.get(gas.lower())
+    if floor is None or floor >= b0:
+        low = -max(float(np.median(conc_ppm)) - b0, 3.0 * s)
+    else:
+        low = floor - b0
+    return np.full_like(conc_ppm, b0), sigma, (low, 3.0 * s)
+
+
 def _position_groups(start: NDArray[np.float64]) -> NDArray[np.intp]:
     """Group point readings taken at the same place (to 1 m)."""
     keys = np.round(start).astype(np.int64)
@@ -217,11 +240,7 @@ def run_locate(inputs: LocateInputs, progress: ProgressCallback | None = None) -
         sigma = estimate_noise(enhancement, groups)
         bg_prior = (0.0, 0.0)
     else:
-        background, sigma = estimate_background(table.conc_ppm, groups)
-        # the per-group estimate assumes a quarter of the readings miss the plume; the
-        # sampler corrects a common offset (positive offset = background was too low)
-        spread = float(np.median(np.percentile(table.conc_ppm, 50.0) - background))
-        bg_prior = (-max(abs(spread), 3.0 * float(np.median(sigma))), 3.0 * float(np.median(sigma)))
+        background, sigma, bg_prior = _background_prior(table.conc_ppm, groups, inputs.gas)
     if inputs.noise_ppm is not None:
         if not inputs.noise_ppm > 0.0:
             raise InvalidParameterError("--noise-ppm must be > 0")
