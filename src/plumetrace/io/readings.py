@@ -56,6 +56,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from plumetrace.errors import DataSourceError, FormatError, InvalidParameterError
+from plumetrace.io.tables import number_field
 
 __all__ = [
     "BEAMS_COLUMNS",
@@ -343,21 +344,8 @@ class _Csv:
             raise FormatError(self.path, f"no {self.what}: the file has a header but no rows")
 
 
-def _number(text: str, path: Path, lineno: int, column: str) -> float:
-    s = text.strip()
-    if not s:
-        raise FormatError(path, f"line {lineno}: {column} is empty")
-    try:
-        value = float(s)
-    except ValueError:
-        raise FormatError(path, f"line {lineno}: {column} {s!r} is not a number") from None
-    if not math.isfinite(value):
-        raise FormatError(path, f"line {lineno}: {column} {s!r} is not finite")
-    return value
-
-
 def _not_negative(text: str, path: Path, lineno: int, column: str) -> float:
-    value = _number(text, path, lineno, column)
+    value = number_field(text, path, lineno, column)
     if value < 0.0:
         raise FormatError(path, f"line {lineno}: {column} {text.strip()!r} must not be negative")
     return value
@@ -479,7 +467,7 @@ def read_beams(path: str | Path) -> dict[str, tuple[NDArray[np.float64], NDArray
                     p, f"line {lineno}: beam_id {beam!r} is already defined on line {where[beam]}"
                 )
             xyz = [
-                _number(fields[k], p, lineno, name)
+                number_field(fields[k], p, lineno, name)
                 for k, name in zip(cols[1:], BEAMS_COLUMNS[1:], strict=True)
             ]
             sensor = np.array(xyz[:3], dtype=np.float64)
@@ -542,7 +530,7 @@ def read_wind(path: str | Path) -> WindTable:
         for lineno, fields in table:
             t.append(times.parse(fields[it], lineno))
             speed.append(_not_negative(fields[isp], p, lineno, "wind_speed_m_s"))
-            direction.append(_number(fields[idr], p, lineno, "wind_dir_deg"))
+            direction.append(number_field(fields[idr], p, lineno, "wind_dir_deg"))
             turb.append(math.nan if iturb is None else _turbulence(fields[iturb], p, lineno))
             lines.append(lineno)
         table.require_rows()
@@ -864,11 +852,11 @@ def _read_reading_rows(
                 )
             ids.append(interned.setdefault(beam, beam))
         for store, k, name in zip(xyz, ipos, _POINT, strict=False):
-            store.append(_number(fields[k], p, lineno, name))
+            store.append(number_field(fields[k], p, lineno, name))
         conc.append(_not_negative(fields[ic], p, lineno, "conc_ppm"))
         if ibg is not None:
             if fields[ibg].strip():
-                bg.append(_number(fields[ibg], p, lineno, "background_ppm"))
+                bg.append(number_field(fields[ibg], p, lineno, "background_ppm"))
                 bg_given_line = bg_given_line or lineno
             else:
                 bg.append(math.nan)
@@ -884,7 +872,7 @@ def _read_reading_rows(
                 )
         if iwind:
             speed.append(_not_negative(fields[iwind[0]], p, lineno, "wind_speed_m_s"))
-            direction.append(_number(fields[iwind[1]], p, lineno, "wind_dir_deg"))
+            direction.append(number_field(fields[iwind[1]], p, lineno, "wind_dir_deg"))
         turb.append(math.nan if iturb is None else _turbulence(fields[iturb], p, lineno))
         lines.append(lineno)
     table.require_rows()

@@ -29,7 +29,14 @@ from numpy.typing import NDArray
 from plumetrace.errors import DataSourceError, FormatError, InvalidParameterError
 from plumetrace.io._atomic import atomic_write_bytes
 
-__all__ = ["GAS_CSV_COLUMNS", "read_gas_csv", "read_json", "to_jsonable", "write_json"]
+__all__ = [
+    "GAS_CSV_COLUMNS",
+    "number_field",
+    "read_gas_csv",
+    "read_json",
+    "to_jsonable",
+    "write_json",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +57,17 @@ def _read_text(path: Path, what: str) -> str:
         raise DataSourceError(path, f"cannot read: {exc.strerror or exc}") from exc
 
 
-def _number(text: str, path: Path, lineno: int, column: str) -> float:
+def number_field(text: str, path: Path, lineno: int, column: str) -> float:
+    """Parse one finite number of a text table, or raise a FormatError naming the cell."""
+    s = text.strip()
+    if not s:
+        raise FormatError(path, f"line {lineno}: {column} is empty")
     try:
-        value = float(text)
+        value = float(s)
     except ValueError:
-        raise FormatError(
-            path, f"line {lineno}: {column} {text.strip()!r} is not a number"
-        ) from None
+        raise FormatError(path, f"line {lineno}: {column} {s!r} is not a number") from None
     if not math.isfinite(value):
-        raise FormatError(path, f"line {lineno}: {column} {text.strip()!r} is not finite")
+        raise FormatError(path, f"line {lineno}: {column} {s!r} is not finite")
     return value
 
 
@@ -113,11 +122,11 @@ def read_gas_csv(path: str | Path) -> tuple[NDArray[np.float64], NDArray[np.floa
             raise FormatError(
                 p, f"line {lineno}: {len(fields)} fields, the header has {len(header)}"
             )
-        w = _number(fields[iw], p, lineno, GAS_CSV_COLUMNS[0])
+        w = number_field(fields[iw], p, lineno, GAS_CSV_COLUMNS[0])
         if w <= 0:
             raise FormatError(p, f"line {lineno}: wavelength_nm must be positive, got {w}")
         wl.append(w)
-        ab.append(_number(fields[ia], p, lineno, GAS_CSV_COLUMNS[1]))
+        ab.append(number_field(fields[ia], p, lineno, GAS_CSV_COLUMNS[1]))
         lines.append(lineno)
     w_arr, a_arr, l_arr = np.array(wl), np.array(ab), np.array(lines)
     order = np.argsort(w_arr, kind="stable")
