@@ -14,7 +14,7 @@ import click
 import typer
 
 from plumetrace import __version__
-from plumetrace.cli import demo, detect, locate, plumes, sim
+from plumetrace.cli import airspace, demo, detect, locate, plumes, sim
 from plumetrace.errors import PlumetraceError
 
 __all__ = ["app", "main"]
@@ -27,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sim.app, name="sim")
+app.add_typer(airspace.app, name="airspace")
 detect.register(app)
 plumes.register(app)
 locate.register(app)

@@ -17,12 +17,14 @@ from numpy.typing import NDArray
 from plumetrace.errors import InvalidParameterError
 
 __all__ = [
+    "CountryLand",
     "GasLookupTable",
     "NoiseModel",
     "SensorBands",
     "SensorName",
     "SurfaceLibrary",
     "ch4_lookup_table",
+    "country_land",
     "real_avirisng_radiance",
     "sensor_bands",
     "sensor_noise_model",
@@ -179,3 +181,35 @@ def real_avirisng_radiance() -> tuple[NDArray[np.float64], NDArray[np.float64], 
         z["real_radiance_avirisng"].astype(np.float64),
         z["real_radiance_names"].astype(str),
     )
+
+
+@dataclass(frozen=True)
+class CountryLand:
+    """Country land areas (Natural Earth 1:10m admin-0).
+
+    Attributes
+    ----------
+    code : (n,) ndarray of str
+        ISO 3166-1 alpha-3 (Natural Earth adm0_a3 where there is none).
+    name : (n,) ndarray of str
+        Natural Earth's short name.
+    geometry : (n,) ndarray of shapely MultiPolygon
+        Land in lon/lat degrees (WGS 84).
+    """
+
+    code: NDArray[np.str_]
+    name: NDArray[np.str_]
+    geometry: NDArray[np.object_]
+
+
+@cache
+def country_land() -> CountryLand:
+    """Load the packaged country land areas (cached)."""
+    import shapely
+
+    z = _load("countries.npz")
+    wkb = z["wkb"]
+    off = z["offsets"]
+    blobs = [wkb[off[i] : off[i + 1]].tobytes() for i in range(off.shape[0] - 1)]
+    geoms = shapely.from_wkb(np.array(blobs, dtype=object))
+    return CountryLand(code=z["code"].astype(str), name=z["name"].astype(str), geometry=geoms)

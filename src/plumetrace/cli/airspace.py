@@ -1,0 +1,115 @@
+"""``plumetrace airspace``: zones, authorization and distances for an operator."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from plumetrace.cli.locate import parse_numbers
+from plumetrace.errors import InvalidParameterError
+
+__all__ = ["app", "operator_option_help"]
+
+app = typer.Typer(help="Airspace zones and authorization.", no_args_is_help=True)
+
+operator_option_help = "Operators file (TOML); default: the packaged one (the demo's)."
+OperatorsOpt = Annotated[Path | None, typer.Option("--operators", help=operator_option_help)]
+OperatorOpt = Annotated[str, typer.Option("--operator", help="Operator id in the operators file.")]
+
+
+def _operator(operators: Path | None, operator: str):  # type: ignore[no-untyped-def]
+    from plumetrace.io.operators import default_operators_file, read_operators
+
+    ops = read_operators(operators)
+    if operator not in ops:
+        where = operators if operators is not None else default_operators_file()
+        raise InvalidParameterError(
+            f"no operator {operator!r} in {where}; known: {', '.join(sorted(ops))}"
+        )
+    return ops[operator]
+
+
+def _read_lines() -> tuple[np.ndarray, np.ndarray]:
+    lats: list[float] = []
+    lons: list[float] = []
+    for n, line in enumerate(sys.stdin, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        lat, lon = parse_numbers(text, 2, f"stdin line {n}", "lat,lon")
+        lats.append(lat)
+        lons.append(lon)
+    return np.array(lats), np.array(lons)
+
+
+@app.command("check", context_settings={"ignore_unknown_options": True})
+def check(
+    lat: Annotated[float | None, typer.Argument(help="Latitude, degrees.")] = None,
+    lon: Annotated[float | None, typer.Argument(help="Longitude, degrees.")] = None,
+    operator: OperatorOpt = ...,  # type: ignore[assignment]
+    operators: OperatorsOpt = None,
+    json_lines: Annotated[
+        bool,
+        typer.Option("--json-lines", help="Read lat,lon lines from stdin; one JSON line each."),
+    ] = False,
+) -> None:
+    """Which zone a point is in, whether the operator may fly there, and how far out.
+
+    Prints {"lat","lon","zone","allowed","distance_to_unauthorized_m"}; zone is an ISO
+    3166-1 alpha-3 code or "international".
+    """
+    from plumetrace.pipeline.airspace import AirspaceChecker
+
+    op = _operator(operators, operator)
+    if json_lines:
+        if lat is not None or lon is not None:
+            raise InvalidParameterError("give LAT LON or --json-lines, not both")
+        lats, lons = _read_lines()
+    else:
+        if lat is None or lon is None:
+            raise InvalidParameterError("give LAT LON (or --json-lines with lat,lon on stdin)")
+        lats, lons = np.array([lat]), np.array([lon])
+    results = AirspaceChecker(op).check(lats, lons)
+    out = sys.stdout
+    for r in results:
+        out.write(json.dumps(r.as_dict()) + "\n")
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="zones.geojson to write.")],
+    operator: OperatorOpt = ...,  # type: ignore[assignment]
+    operators: OperatorsOpt = None,
+    bbox: Annotated[
+        str | None,
+        typer.Option(
+            help="lon_min,lat_min,lon_max,lat_max (default: the operator's countries plus 1°)."
+        ),
+    ] = None,
+) -> None:
+    """Write the zones of a region as GeoJSON, each marked allowed or not for the operator."""
+    from plumetrace.data import country_land
+    from plumetrace.io.geojson import write_geojson
+    from plumetrace.pipeline.airspace import export_zones
+
+    op = _operator(operators, operator)
+    if bbox is not None:
+        b = parse_numbers(bbox, 4, "--bbox", "lon_min,lat_min,lon_max,lat_max")
+        box = (b[0], b[1], b[2], b[3])
+    else:
+        import shapely
+
+        land = country_land()
+        sel = [g for c, g in zip(land.code, land.geometry, strict=True) if c in op.authorized]
+        if not sel:
+            raise InvalidParameterError("the operator has no country: give --bbox")
+        x0, y0, x1, y1 = shapely.total_bounds(np.array(sel, dtype=object))
+        box = (max(-180.0, x0 - 1), max(-90.0, y0 - 1), min(180.0, x1 + 1), min(90.0, y1 + 1))
+    doc = export_zones(op, box)
+    write_geojson(out, doc["features"])
+    typer.echo(f"{len(doc['features'])} zones -> {out}")

@@ -1,0 +1,4 @@
+"""Flight operations under sovereignty: airspace zones, authorization, planning, audit.
+
+Pure geometry kernels (shapely, pyproj); files are read in :mod:`plumetrace.io`.
+"""

@@ -1,0 +1,309 @@
+"""Airspace zones: country land, territorial seas and international airspace, per region.
+
+Zones are built for a region (a lon/lat box) in a local azimuthal-equidistant projection
+centred on it (metres; exact for distances from the centre, within ~0.4 % across 1,000 km):
+
+* **land** of every country (Natural Earth 1:10m, :func:`plumetrace.data.country_land`);
+* **territorial sea** of a country: within 12 nautical miles (22,224 m) of its coast and
+  not land; where two countries' belts overlap, each point belongs to the nearer coast
+  (the equidistance line, from the Voronoi cells of both coasts' vertices);
+* **international**: everything else.
+
+Built zones answer "which zone is this point in" for many points at once, and give the
+region an operator may fly in (:meth:`Zones.authorized`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+import shapely.errors
+from numpy.typing import NDArray
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+
+from plumetrace.data import CountryLand
+from plumetrace.errors import InvalidParameterError
+
+__all__ = ["INTERNATIONAL", "TERRITORIAL_SEA_M", "Zones", "build_zones", "local_projection"]
+
+TERRITORIAL_SEA_M = 22_224.0
+"""Breadth of the territorial sea: 12 nautical miles (UNCLOS art. 3), m."""
+
+INTERNATIONAL = "international"
+"""Zone name of all airspace outside every country's land and territorial sea."""
+
+_COAST_SPACING_M = 500.0
+_GRID_M = 1.0  # precision grid of the projected set operations (robustness)
+
+
+def local_projection(lon: float, lat: float) -> tuple[Transformer, Transformer]:
+    """Forward (lon/lat -> m) and inverse transformers of an AEQD centred on (lon, lat)."""
+    crs = f"+proj=aeqd +lat_0={lat:.8f} +lon_0={lon:.8f} +datum=WGS84 +units=m +no_defs"
+    fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    return fwd, inv
+
+
+def _project(geom: BaseGeometry, tr: Transformer) -> BaseGeometry:
+    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Land and territorial-sea polygons of the countries around a region.
+
+    Attributes
+    ----------
+    centre : tuple of 2 floats
+        (lon, lat) of the projection centre.
+    region : shapely Polygon
+        The region covered (projected, m); outside it nothing is known.
+    codes : tuple of str
+        Country codes, one per entry of ``land`` and ``sea``.
+    land, sea : tuple of shapely geometries
+        Projected (m) land and territorial sea of each country, clipped to the region.
+    """
+
+    centre: tuple[float, float]
+    region: BaseGeometry
+    codes: tuple[str, ...]
+    land: tuple[BaseGeometry, ...]
+    sea: tuple[BaseGeometry, ...]
+    _fwd: Transformer = field(repr=False, compare=False)
+    _inv: Transformer = field(repr=False, compare=False)
+    _tree: shapely.STRtree = field(repr=False, compare=False)
+    _labels: tuple[str, ...] = field(repr=False, compare=False)
+
+    def to_local(
+        self, lon: NDArray[np.float64], lat: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Project lon/lat (degrees) to the zones' metres."""
+        x, y = self._fwd.transform(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
+        return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+    def to_lonlat(self, geom: BaseGeometry) -> BaseGeometry:
+        """Unproject a geometry from the zones' metres to lon/lat."""
+        return _project(geom, self._inv)
+
+    def zone_of(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.str_]:
+        """Zone of projected points: a country code or :data:`INTERNATIONAL`.
+
+        Parameters
+        ----------
+        x, y : (n,) ndarray, m
+            Projected coordinates (:meth:`to_local`).
+
+        Returns
+        -------
+        (n,) ndarray of str
+        """
+        pts = shapely.points(np.asarray(x, np.float64), np.asarray(y, np.float64))
+        out = np.full(pts.shape[0], INTERNATIONAL, dtype=object)
+        idx_pt, idx_geom = self._tree.query(pts, predicate="intersects")
+        labels = np.array(self._labels, dtype=object)
+        out[idx_pt] = labels[idx_geom]
+        return out.astype(str)
+
+    def country_area(self, code: str) -> BaseGeometry:
+        """Land plus territorial sea of one country in the region (projected)."""
+        parts = [
+            shapely.union(land, sea)
+            for c, land, sea in zip(self.codes, self.land, self.sea, strict=True)
+            if c == code
+        ]
+        return shapely.union_all(parts) if parts else shapely.Polygon()
+
+    def international(self) -> BaseGeometry:
+        """International airspace in the region (projected)."""
+        national = shapely.union_all([*self.land, *self.sea])
+        return shapely.difference(self.region, national)
+
+    def authorized(
+        self,
+        codes: Sequence[str],
+        *,
+        include: BaseGeometry | None = None,
+        exclude: BaseGeometry | None = None,
+    ) -> BaseGeometry:
+        """Where an operator authorized for ``codes`` may fly, within the region.
+
+        Parameters
+        ----------
+        codes : sequence of str
+            Country codes and/or :data:`INTERNATIONAL`.
+        include, exclude : shapely geometry, optional
+            Extra authorized areas and no-fly areas, lon/lat (they are projected here).
+        """
+        parts = [self.country_area(c) for c in codes if c != INTERNATIONAL]
+        if INTERNATIONAL in codes:
+            parts.append(self.international())
+        area = shapely.union_all(parts) if parts else shapely.Polygon()
+        if include is not None:
+            area = shapely.union(
+                area, shapely.intersection(_project(include, self._fwd), self.region)
+            )
+        if exclude is not None:
+            area = shapely.difference(area, _project(exclude, self._fwd))
+        return area
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """Only the polygonal parts of a geometry (set operations may leave lines and points)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [
+        p
+        for p in shapely.get_parts(shapely.get_parts(geom))
+        if p.geom_type == "Polygon" and not p.is_empty
+    ]
+    return shapely.MultiPolygon(parts) if parts else shapely.Polygon()
+
+
+def _coast_points(
+    land: BaseGeometry, other: BaseGeometry, near: BaseGeometry
+) -> NDArray[np.float64]:
+    """Vertices of a coastline near ``near``, densified to ~500 m.
+
+    The land border with ``other`` is not coast: its vertices would claim the sea on
+    both sides of the equidistance line for whichever country came first.
+    """
+    coast = shapely.difference(shapely.boundary(land), shapely.buffer(other, 10.0))
+    boundary = shapely.intersection(coast, near)
+    if boundary.is_empty:
+        return np.zeros((0, 2))
+    dense = shapely.segmentize(boundary, _COAST_SPACING_M)
+    return np.asarray(shapely.get_coordinates(dense), dtype=np.float64)
+
+
+def _split_overlap(
+    sea_a: BaseGeometry, sea_b: BaseGeometry, land_a: BaseGeometry, land_b: BaseGeometry
+) -> tuple[BaseGeometry, BaseGeometry]:
+    """Give each point of the belts' overlap to the nearer coast."""
+    overlap = _polygonal(shapely.intersection(sea_a, sea_b, grid_size=_GRID_M))
+    if overlap.is_empty or overlap.area < 1.0:
+        return sea_a, sea_b
+    near = shapely.buffer(overlap, TERRITORIAL_SEA_M + 1000.0)
+    pa = _coast_points(land_a, land_b, near)
+    pb = _coast_points(land_b, land_a, near)
+    if pa.shape[0] == 0 or pb.shape[0] == 0:
+        return sea_a, sea_b
+    pts = np.concatenate([pa, pb])
+    owner = np.concatenate([np.zeros(pa.shape[0], bool), np.ones(pb.shape[0], bool)])
+    pts, keep = np.unique(pts, axis=0, return_index=True)
+    owner = owner[keep]
+    cells = None
+    for tol in (1.0, 10.0, 100.0):  # snapping tolerance: GEOS needs it on dense coasts
+        try:
+            cells = shapely.voronoi_polygons(
+                shapely.multipoints(pts), tolerance=tol, extend_to=near
+            )
+            break
+        except shapely.errors.GEOSException:
+            continue
+    if cells is None:
+        return sea_a, sea_b
+    cell_geoms = np.asarray(shapely.get_parts(cells))
+    # match each cell to its generating point
+    tree = shapely.STRtree(shapely.points(pts))
+    cell_idx, pt_idx = tree.query(cell_geoms, predicate="contains")
+    mine = cell_geoms[cell_idx[~owner[pt_idx]]]
+    try:
+        to_a = shapely.union_all(mine, grid_size=_GRID_M)
+        part_a = _polygonal(shapely.intersection(overlap, to_a, grid_size=_GRID_M))
+        part_b = _polygonal(shapely.difference(overlap, part_a, grid_size=_GRID_M))
+    except shapely.errors.GEOSException:
+        return sea_a, sea_b
+    rest_a = _polygonal(shapely.difference(sea_a, overlap, grid_size=_GRID_M))
+    rest_b = _polygonal(shapely.difference(sea_b, overlap, grid_size=_GRID_M))
+    return (
+        _polygonal(shapely.union(rest_a, part_a, grid_size=_GRID_M)),
+        _polygonal(shapely.union(rest_b, part_b, grid_size=_GRID_M)),
+    )
+
+
+def build_zones(
+    countries: CountryLand,
+    bbox: tuple[float, float, float, float],
+    *,
+    margin_m: float = 60_000.0,
+) -> Zones:
+    """Build the zones of a lon/lat box (plus a margin).
+
+    Parameters
+    ----------
+    countries : CountryLand
+        Country land areas.
+    bbox : tuple of 4 floats, degrees
+        ``(lon_min, lat_min, lon_max, lat_max)``.
+    margin_m : float
+        The region extends this far beyond the box (m), so distances to nearby zones
+        are known.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the box is not a valid lon/lat box.
+    """
+    lon0, lat0, lon1, lat1 = bbox
+    if not (-180.0 <= lon0 <= lon1 <= 180.0 and -90.0 <= lat0 <= lat1 <= 90.0):
+        raise InvalidParameterError(f"not a lon/lat box: {bbox}")
+    clon, clat = 0.5 * (lon0 + lon1), 0.5 * (lat0 + lat1)
+    fwd, inv = local_projection(clon, clat)
+    corners = _project(shapely.box(lon0, lat0, lon1, lat1).segmentize(0.05), fwd)
+    region = shapely.envelope(shapely.buffer(corners, margin_m))
+    # countries that can matter: land within the region plus a belt's breadth
+    reach = shapely.buffer(region, TERRITORIAL_SEA_M * 2.0)
+    reach_ll = shapely.envelope(_project(reach, inv))
+    tree = shapely.STRtree(countries.geometry)
+    cand = tree.query(reach_ll, predicate="intersects")
+    codes: list[str] = []
+    lands: list[BaseGeometry] = []
+    for i in sorted(cand):
+        clip_ll = shapely.intersection(countries.geometry[i], reach_ll)
+        if clip_ll.is_empty:
+            continue
+        land = _polygonal(
+            shapely.intersection(
+                _polygonal(shapely.make_valid(_project(clip_ll, fwd))), reach, grid_size=_GRID_M
+            )
+        )
+        if land.is_empty or land.area <= 0.0:
+            continue
+        codes.append(str(countries.code[i]))
+        lands.append(land)
+    all_land = shapely.union_all(lands, grid_size=_GRID_M) if lands else shapely.Polygon()
+    seas = [
+        _polygonal(
+            shapely.difference(
+                shapely.buffer(land, TERRITORIAL_SEA_M, quad_segs=16),
+                all_land,
+                grid_size=_GRID_M,
+            )
+        )
+        for land in lands
+    ]
+    for a in range(len(seas)):
+        for b in range(a + 1, len(seas)):
+            if shapely.intersects(seas[a], seas[b]):
+                seas[a], seas[b] = _split_overlap(seas[a], seas[b], lands[a], lands[b])
+    lands = [_polygonal(shapely.intersection(g, region, grid_size=_GRID_M)) for g in lands]
+    seas = [_polygonal(shapely.intersection(g, region, grid_size=_GRID_M)) for g in seas]
+    geoms = [*lands, *seas]
+    labels = (*codes, *codes)
+    keep = [k for k, g in enumerate(geoms) if not g.is_empty]
+    str_tree = shapely.STRtree([geoms[k] for k in keep])
+    return Zones(
+        centre=(clon, clat),
+        region=region,
+        codes=tuple(codes),
+        land=tuple(lands),
+        sea=tuple(seas),
+        _fwd=fwd,
+        _inv=inv,
+        _tree=str_tree,
+        _labels=tuple(labels[k] for k in keep),
+    )
