@@ -113,3 +113,28 @@ def export(
     doc = export_zones(op, box)
     write_geojson(out, doc["features"])
     typer.echo(f"{len(doc['features'])} zones -> {out}")
+
+
+def audit(
+    track: Annotated[
+        Path, typer.Argument(help="Track: GPX, CSV (time,lat,lon,alt_m), .tlog or .bin.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="REPORT.json to write.")],
+    operator: OperatorOpt = ...,  # type: ignore[assignment]
+    operators: OperatorsOpt = None,
+) -> None:
+    """Audit a flown track: every incursion into unauthorized airspace, how deep, how long.
+
+    Writes REPORT.json, REPORT.geojson and REPORT.png.
+    """
+    from plumetrace.pipeline.audit import run_audit
+
+    op = _operator(operators, operator)
+    res = run_audit(track, op, out)
+    r = res.report
+    typer.echo(
+        f"{r['points']} points, {len(r['incursions'])} incursion(s), "
+        f"{r['total_unauthorized_s']:.1f} s unauthorized -> {res.json_path}"
+    )
+    for w in r["warnings"]:
+        typer.echo(f"warning: {w}", err=True)

@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(sim.app, name="sim")
 app.add_typer(airspace.app, name="airspace")
+app.command("audit")(airspace.audit)
 detect.register(app)
 plumes.register(app)
 locate.register(app)

@@ -253,8 +253,11 @@ def build_zones(
         raise InvalidParameterError(f"not a lon/lat box: {bbox}")
     clon, clat = 0.5 * (lon0 + lon1), 0.5 * (lat0 + lat1)
     fwd, inv = local_projection(clon, clat)
-    corners = _project(shapely.box(lon0, lat0, lon1, lat1).segmentize(0.05), fwd)
-    region = shapely.envelope(shapely.buffer(corners, margin_m))
+    ring = shapely.LineString(
+        [(lon0, lat0), (lon1, lat0), (lon1, lat1), (lon0, lat1), (lon0, lat0)]
+    )  # a line, so that a box of zero width or height still has a margin around it
+    corners = _project(shapely.segmentize(ring, 0.05), fwd)
+    region = shapely.envelope(shapely.buffer(corners, max(margin_m, 1.0)))
     # countries that can matter: land within the region plus a belt's breadth
     reach = shapely.buffer(region, TERRITORIAL_SEA_M * 2.0)
     reach_ll = shapely.envelope(_project(reach, inv))

@@ -269,7 +269,7 @@ def _records(path: Path, what: str) -> Generator[tuple[int, list[str]], None, No
             raise DataSourceError(path, f"cannot read: {exc.strerror or exc}") from exc
 
 
-class _Csv:
+class CsvTable:
     """A CSV file's header and its data records, counted against :data:`MAX_ROWS`."""
 
     def __init__(self, path: Path, what: str, known: Sequence[str]) -> None:
@@ -358,7 +358,7 @@ def _turbulence(text: str, path: Path, lineno: int) -> float:
     return _not_negative(text, path, lineno, "turbulence")
 
 
-class _Times:
+class TimeColumn:
     """Parses one file's time column, refusing a mix of ISO 8601 and seconds."""
 
     def __init__(self, path: Path) -> None:
@@ -451,7 +451,7 @@ def read_beams(path: str | Path) -> dict[str, tuple[NDArray[np.float64], NDArray
         length, or more than :data:`MAX_ROWS` rows.
     """
     p = Path(path)
-    with _Csv(p, "beams", BEAMS_COLUMNS) as table:
+    with CsvTable(p, "beams", BEAMS_COLUMNS) as table:
         missing = table.missing(BEAMS_COLUMNS)
         if missing:
             table.fail_missing(missing, f"expected {','.join(BEAMS_COLUMNS)}")
@@ -516,7 +516,7 @@ def read_wind(path: str | Path) -> WindTable:
     """
     p = Path(path)
     required = ("time", *_WIND)
-    with _Csv(p, "wind records", (*required, "turbulence")) as table:
+    with CsvTable(p, "wind records", (*required, "turbulence")) as table:
         missing = table.missing(required)
         if missing:
             table.fail_missing(
@@ -524,7 +524,7 @@ def read_wind(path: str | Path) -> WindTable:
             )
         it, isp, idr = (table.index[c] for c in required)
         iturb = table.index.get("turbulence")
-        times = _Times(p)
+        times = TimeColumn(p)
         t, speed, direction, turb = _doubles(), _doubles(), _doubles(), _doubles()
         lines = array.array("q")
         for lineno, fields in table:
@@ -695,7 +695,7 @@ def read_readings(
         :data:`WIND_MAX_EXTRAPOLATION_S` away from a reading (the wind file is named).
     """
     p = Path(path)
-    with _Csv(p, "readings", _READINGS_KNOWN) as table:
+    with CsvTable(p, "readings", _READINGS_KNOWN) as table:
         wind_cols = _check_reading_columns(table, beams is not None, wind is not None)
         is_beam = table.has("beam_id")
         beam_table = None if beams is None else read_beams(beams)
@@ -759,7 +759,7 @@ def read_readings(
     )
 
 
-def _check_reading_columns(table: _Csv, has_beams: bool, has_wind: bool) -> list[str]:
+def _check_reading_columns(table: CsvTable, has_beams: bool, has_wind: bool) -> list[str]:
     """Check READINGS.csv's header; return the wind columns it has (both or none)."""
     p, line = table.path, table.header_line
     point_cols = [c for c in _POINT if table.has(c)]
@@ -819,7 +819,7 @@ class _ReadingRows:
 
 
 def _read_reading_rows(
-    table: _Csv,
+    table: CsvTable,
     beam_table: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] | None,
     beams: str | Path | None,
     *,
@@ -831,7 +831,7 @@ def _read_reading_rows(
     ibeam, ibg, iturb = col.get("beam_id"), col.get("background_ppm"), col.get("turbulence")
     ipos = [] if ibeam is not None else [col[c] for c in _POINT]
     iwind = [col[c] for c in _WIND] if wind_columns else []
-    times = _Times(p)
+    times = TimeColumn(p)
     t, conc, bg, turb = _doubles(), _doubles(), _doubles(), _doubles()
     xyz = (_doubles(), _doubles(), _doubles())
     speed, direction = _doubles(), _doubles()

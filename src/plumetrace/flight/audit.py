@@ -1,0 +1,146 @@
+"""Track audit: when, where, how long and how deep a flown track left authorized airspace.
+
+Works in projected metres (the zones' local projection). A point is in an incursion when
+it is outside the authorized area. Entry and exit are where the straight segment between
+the last inside and first outside sample (and back) crosses the boundary, with the time
+interpolated linearly along the segment. The depth of a sample is its distance to the
+authorized area; an incursion's depth is the largest over its samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from plumetrace.errors import InvalidParameterError
+
+__all__ = ["Incursion", "find_incursions"]
+
+
+@dataclass(frozen=True)
+class Incursion:
+    """One stretch of the track outside authorized airspace (projected coordinates).
+
+    Attributes
+    ----------
+    first, last : int
+        Indices of the first and last samples outside.
+    entry_time_s, exit_time_s : float
+        Interpolated boundary crossings (the first/last sample's time if the track starts
+        or ends outside).
+    entry_xy, exit_xy : tuple of 2 floats
+        Crossing points, m.
+    max_depth_m : float
+        Greatest distance of a sample to the authorized area, m.
+    deepest : int
+        Index of that sample.
+    """
+
+    first: int
+    last: int
+    entry_time_s: float
+    exit_time_s: float
+    entry_xy: tuple[float, float]
+    exit_xy: tuple[float, float]
+    max_depth_m: float
+    deepest: int
+
+    @property
+    def duration_s(self) -> float:
+        """Exit minus entry time, s."""
+        return self.exit_time_s - self.entry_time_s
+
+
+def _crossing(
+    a: NDArray[np.float64], b: NDArray[np.float64], boundary: BaseGeometry, from_a: bool
+) -> float:
+    """Fraction along a->b of the last (a inside) or first (a outside) boundary crossing."""
+    seg = shapely.LineString([a, b])
+    hit = shapely.intersection(seg, boundary)
+    pts = shapely.get_coordinates(hit)
+    if pts.shape[0] == 0:
+        return 0.5
+    d = b - a
+    length2 = float(d @ d)
+    if length2 == 0.0:
+        return 0.0
+    t = np.clip(((pts - a) @ d) / length2, 0.0, 1.0)
+    return float(np.max(t) if from_a else np.min(t))
+
+
+def find_incursions(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    time_s: NDArray[np.float64],
+    authorized: BaseGeometry,
+) -> list[Incursion]:
+    """Find every stretch of a track outside ``authorized``.
+
+    Parameters
+    ----------
+    x, y : (n,) ndarray, m
+        Projected track positions, in time order.
+    time_s : (n,) ndarray, s
+        Strictly increasing sample times.
+    authorized : shapely geometry
+        Authorized area in the same projection.
+
+    Returns
+    -------
+    list of Incursion
+        In time order.
+    """
+    n = x.shape[0]
+    if n == 0:
+        return []
+    if np.any(np.diff(time_s) <= 0.0):
+        raise InvalidParameterError("track times must be strictly increasing")
+    prepared = authorized
+    shapely.prepare(prepared)
+    inside = shapely.contains_xy(prepared, x, y)
+    outside = ~inside
+    if not np.any(outside):
+        return []
+    depth = np.zeros(n)
+    depth[outside] = shapely.distance(shapely.points(x[outside], y[outside]), authorized)
+    boundary = shapely.boundary(authorized)
+    edges = np.diff(outside.astype(np.int8))
+    starts = [int(v) for v in np.flatnonzero(edges == 1) + 1]
+    ends = [int(v) for v in np.flatnonzero(edges == -1)]
+    if outside[0]:
+        starts.insert(0, 0)
+    if outside[-1]:
+        ends.append(n - 1)
+    xy = np.column_stack([x, y])
+    out = []
+    for s, e in zip(starts, ends, strict=True):
+        if s > 0:
+            f = _crossing(xy[s - 1], xy[s], boundary, from_a=True)
+            t_in = time_s[s - 1] + f * (time_s[s] - time_s[s - 1])
+            p_in = xy[s - 1] + f * (xy[s] - xy[s - 1])
+        else:
+            t_in, p_in = time_s[0], xy[0]
+        if e < n - 1:
+            f = _crossing(xy[e], xy[e + 1], boundary, from_a=False)
+            t_out = time_s[e] + f * (time_s[e + 1] - time_s[e])
+            p_out = xy[e] + f * (xy[e + 1] - xy[e])
+        else:
+            t_out, p_out = time_s[-1], xy[-1]
+        k = int(s + int(np.argmax(depth[s : e + 1])))
+        out.append(
+            Incursion(
+                first=int(s),
+                last=int(e),
+                entry_time_s=float(t_in),
+                exit_time_s=float(t_out),
+                entry_xy=(float(p_in[0]), float(p_in[1])),
+                exit_xy=(float(p_out[0]), float(p_out[1])),
+                max_depth_m=float(depth[k]),
+                deepest=k,
+            )
+        )
+    return out

@@ -1,0 +1,226 @@
+"""The ``audit`` job: a flown track against an operator's authorized airspace.
+
+Zones are built for the track's extent (plus 60 km) in a local azimuthal-equidistant
+projection; incursions come from :func:`plumetrace.flight.audit.find_incursions`. Writes
+REPORT.json (the contract), REPORT.geojson (track, incursions, deepest points, zones) and
+REPORT.png (a map).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from shapely.geometry import mapping
+
+from plumetrace import __version__
+from plumetrace.data import country_land
+from plumetrace.errors import DataSourceError
+from plumetrace.flight.airspace import build_zones
+from plumetrace.flight.audit import Incursion, find_incursions
+from plumetrace.flight.operators import Operator
+from plumetrace.io._atomic import atomic_path
+from plumetrace.io.geojson import write_geojson
+from plumetrace.io.tables import write_json
+from plumetrace.io.tracks import Track, read_track
+
+__all__ = ["AuditResult", "run_audit"]
+
+_MARGIN_M = 60_000.0
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """What ``audit`` wrote."""
+
+    report: dict[str, Any]
+    json_path: Path
+    geojson_path: Path
+    png_path: Path
+
+
+def _time(t: float, absolute: bool) -> str | float:
+    if absolute:
+        return dt.datetime.fromtimestamp(t, tz=dt.UTC).isoformat(timespec="milliseconds")
+    return round(t, 3)
+
+
+def _report(
+    operator: Operator,
+    track: Track,
+    incursions: list[Incursion],
+    zone_names: list[str],
+    entry_ll: list[tuple[float, float]],
+    exit_ll: list[tuple[float, float]],
+) -> dict[str, Any]:
+    abs_t = track.time_is_absolute
+    items = []
+    for inc, zone, (elon, elat), (xlon, xlat) in zip(
+        incursions, zone_names, entry_ll, exit_ll, strict=True
+    ):
+        items.append(
+            {
+                "zone": zone,
+                "entry_time": _time(inc.entry_time_s, abs_t),
+                "exit_time": _time(inc.exit_time_s, abs_t),
+                "duration_s": round(inc.duration_s, 3),
+                "max_depth_m": round(inc.max_depth_m, 1),
+                "entry_lat": elat,
+                "entry_lon": elon,
+                "exit_lat": xlat,
+                "exit_lon": xlon,
+            }
+        )
+    return {
+        "operator": operator.id,
+        "points": track.size,
+        "start": _time(float(track.time_s[0]), abs_t),
+        "end": _time(float(track.time_s[-1]), abs_t),
+        "total_unauthorized_s": round(sum(i.duration_s for i in incursions), 3),
+        "incursions": items,
+        "warnings": list(track.warnings),
+        "authorized": list(operator.authorized),
+        "plumetrace_version": __version__,
+    }
+
+
+def run_audit(track_path: Path, operator: Operator, out: Path) -> AuditResult:
+    """Audit a flown track (see the module docstring).
+
+    Raises
+    ------
+    PlumetraceError
+        On an unreadable track or an unwritable output.
+    """
+    if not (out.parent if str(out.parent) else Path()).is_dir():
+        raise DataSourceError(out, "its directory does not exist")
+    track = read_track(track_path)
+    bbox = (
+        float(track.lon.min()),
+        float(track.lat.min()),
+        float(track.lon.max()),
+        float(track.lat.max()),
+    )
+    zones = build_zones(country_land(), bbox, margin_m=_MARGIN_M)
+    authorized = shapely.intersection(
+        zones.authorized(
+            operator.authorized, include=operator.include_extra, exclude=operator.exclude
+        ),
+        zones.region,
+    )
+    x, y = zones.to_local(track.lon, track.lat)
+    incursions = find_incursions(x, y, track.time_s, authorized)
+    inv = zones.to_lonlat
+    deep = [inc.deepest for inc in incursions]
+    names = [str(z) for z in zones.zone_of(x[deep], y[deep])] if deep else []
+
+    def ll(p: tuple[float, float]) -> tuple[float, float]:
+        g = inv(shapely.Point(p))
+        return round(float(g.x), 7), round(float(g.y), 7)
+
+    entry = [ll(i.entry_xy) for i in incursions]
+    exit_ = [ll(i.exit_xy) for i in incursions]
+    report = _report(operator, track, incursions, names, entry, exit_)
+    write_json(out, report)
+    geo_path = out.with_suffix(".geojson")
+    feats: list[dict[str, Any]] = [
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "LineString",
+                "coordinates": np.column_stack([track.lon, track.lat]).tolist(),
+            },
+            "properties": {"kind": "track", "operator": operator.id},
+        }
+    ]
+    for k, inc in enumerate(incursions):
+        seg = np.column_stack(
+            [track.lon[inc.first : inc.last + 1], track.lat[inc.first : inc.last + 1]]
+        )
+        coords = [list(entry[k]), *seg.tolist(), list(exit_[k])]
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {"kind": "incursion", **report["incursions"][k]},
+            }
+        )
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [float(track.lon[inc.deepest]), float(track.lat[inc.deepest])],
+                },
+                "properties": {
+                    "kind": "deepest",
+                    "max_depth_m": report["incursions"][k]["max_depth_m"],
+                },
+            }
+        )
+    auth_ll = shapely.make_valid(inv(authorized))
+    feats.append(
+        {
+            "type": "Feature",
+            "geometry": mapping(auth_ll),
+            "properties": {"kind": "authorized", "operator": operator.id},
+        }
+    )
+    write_geojson(geo_path, feats)
+    png_path = out.with_suffix(".png")
+    _map(png_path, track, incursions, auth_ll, report)
+    return AuditResult(report, out, geo_path, png_path)
+
+
+def _map(
+    path: Path,
+    track: Track,
+    incursions: list[Incursion],
+    authorized: shapely.Geometry,
+    report: dict[str, Any],
+) -> None:
+    fig = Figure(figsize=(7.5, 6.5), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    pad = 0.05 + 0.1 * max(np.ptp(track.lon), np.ptp(track.lat))
+    x0, x1 = track.lon.min() - pad, track.lon.max() + pad
+    y0, y1 = track.lat.min() - pad, track.lat.max() + pad
+    view = shapely.box(x0, y0, x1, y1)
+    for poly in shapely.get_parts(shapely.intersection(authorized, view)):
+        if poly.geom_type != "Polygon":
+            continue
+        xs, ys = poly.exterior.xy
+        ax.fill(xs, ys, color="tab:green", alpha=0.15, lw=0)
+        ax.plot(xs, ys, color="tab:green", lw=0.6)
+    ax.plot(track.lon, track.lat, color="tab:blue", lw=1.2, label="track")
+    for k, inc in enumerate(incursions):
+        sl = slice(inc.first, inc.last + 1)
+        ax.plot(
+            track.lon[sl],
+            track.lat[sl],
+            color="tab:red",
+            lw=2.5,
+            label="incursion" if k == 0 else None,
+        )
+        ax.plot(track.lon[inc.deepest], track.lat[inc.deepest], "x", color="tab:red", ms=9)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect(1.0 / max(np.cos(np.deg2rad(0.5 * (y0 + y1))), 0.05))
+    ax.locator_params(axis="x", nbins=4)
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.set_title(
+        f"{report['operator']}: {len(incursions)} incursion(s), "
+        f"{report['total_unauthorized_s']:.0f} s unauthorized (green: authorized)",
+        fontsize=10,
+    )
+    if incursions:
+        ax.legend(loc="best", fontsize=8)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png")
