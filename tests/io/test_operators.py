@@ -52,7 +52,7 @@ def test_a_line_is_not_an_exclusion(tmp_path: Path) -> None:
     (tmp_path / "ops.toml").write_text(
         '[operator.a]\nauthorized = ["USA"]\nexclude = "l.geojson"\n'
     )
-    with pytest.raises(FormatError, match="needs polygons"):
+    with pytest.raises(FormatError, match="not a polygon"):
         read_operators(tmp_path / "ops.toml")
 
 

@@ -138,3 +138,61 @@ def audit(
     )
     for w in r["warnings"]:
         typer.echo(f"warning: {w}", err=True)
+
+
+plan_app = typer.Typer(help="Plan flights inside authorized airspace.", no_args_is_help=True)
+
+
+@plan_app.command("survey", context_settings={"ignore_unknown_options": True})
+def survey(
+    aoi: Annotated[Path, typer.Argument(help="AOI: GeoJSON polygon(s), lon/lat.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    operator: OperatorOpt = ...,  # type: ignore[assignment]
+    operators: OperatorsOpt = None,
+    altitude_m: Annotated[float, typer.Option(help="Flight altitude above launch, m.")] = 120.0,
+    swath_m: Annotated[float | None, typer.Option(help="Swath width on the ground, m.")] = None,
+    fov_deg: Annotated[
+        float | None, typer.Option(help="Cross-track field of view, degrees (sets the swath).")
+    ] = None,
+    side_overlap: Annotated[float, typer.Option(help="Side overlap of swaths, 0-0.9.")] = 0.2,
+    speed_m_s: Annotated[float, typer.Option(help="Ground speed, m/s.")] = 15.0,
+    heading_deg: Annotated[
+        float | None, typer.Option(help="Line heading, degrees (default: fewest turns).")
+    ] = None,
+    turn_radius_m: Annotated[
+        float,
+        typer.Option(
+            help="Turn radius, m (0: a multirotor turning on the spot). Lines stop this far "
+            "inside authorized airspace so that turns stay inside."
+        ),
+    ] = 0.0,
+    home: Annotated[
+        str | None, typer.Option(help="LAT,LON of launch (default: first line).")
+    ] = None,
+) -> None:
+    """Plan survey lines over an AOI, clipped to the operator's authorized airspace.
+
+    Writes mission.plan (QGroundControl), mission.waypoints (QGC WPL 110), plan.geojson and
+    plan.json.
+    """
+    from plumetrace.pipeline.plan import PlanOptions, run_plan_survey
+
+    op = _operator(operators, operator)
+    h = parse_numbers(home, 2, "--home", "LAT,LON") if home else None
+    opts = PlanOptions(
+        altitude_m=altitude_m,
+        swath_m=swath_m,
+        fov_deg=fov_deg,
+        side_overlap=side_overlap,
+        speed_m_s=speed_m_s,
+        heading_deg=heading_deg,
+        turn_radius_m=turn_radius_m,
+        home=None if h is None else (h[0], h[1]),
+    )
+    res = run_plan_survey(aoi, op, out, opts)
+    s = res.summary
+    typer.echo(
+        f"{s['lines']} lines, {s['length_km']:.1f} km, {s['duration_min']:.0f} min, coverage "
+        f"{100 * s['coverage_fraction']:.1f} % of {s['authorized_area_km2']:.2f} km² authorized "
+        f"({s['excluded_area_km2']:.2f} km² excluded) -> {out}"
+    )

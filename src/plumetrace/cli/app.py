@@ -29,6 +29,7 @@ app = typer.Typer(
 app.add_typer(sim.app, name="sim")
 app.add_typer(airspace.app, name="airspace")
 app.command("audit")(airspace.audit)
+app.add_typer(airspace.plan_app, name="plan")
 detect.register(app)
 plumes.register(app)
 locate.register(app)

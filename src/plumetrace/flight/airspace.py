@@ -85,6 +85,10 @@ class Zones:
         x, y = self._fwd.transform(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
         return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
+    def to_local_geometry(self, geom: BaseGeometry) -> BaseGeometry:
+        """Project a lon/lat geometry to the zones' metres."""
+        return _project(geom, self._fwd)
+
     def to_lonlat(self, geom: BaseGeometry) -> BaseGeometry:
         """Unproject a geometry from the zones' metres to lon/lat."""
         return _project(geom, self._inv)

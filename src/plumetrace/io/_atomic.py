@@ -17,7 +17,14 @@ from pathlib import Path
 
 from plumetrace.errors import DataSourceError
 
-__all__ = ["atomic_path", "atomic_write_bytes", "discard", "make_temp_beside", "publish"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "discard",
+    "ensure_dir",
+    "make_temp_beside",
+    "publish",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -114,3 +121,13 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+
+
+def ensure_dir(path: str | Path) -> Path:
+    """Create an output directory (and parents) or raise one clear :class:`DataSourceError`."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataSourceError(p, f"cannot create the output directory: {exc.strerror}") from exc
+    return p

@@ -272,3 +272,39 @@ def read_geojson(path: str | Path) -> dict[str, Any]:
             label = f"features[{i}]" if where is None else where
             raise FormatError(p, f"{label} {exc}".strip()) from None
     return {"type": "FeatureCollection", **extra, "features": features}
+
+
+def read_polygons(path: str | Path, what: str = "an area") -> Any:
+    """Read the union of a GeoJSON file's polygons (lon/lat) as one shapely geometry.
+
+    Parameters
+    ----------
+    path : str or Path
+        A FeatureCollection, Feature or bare geometry.
+    what : str
+        What the polygons are for, used in error messages (e.g. ``"an AOI"``).
+
+    Raises
+    ------
+    FormatError
+        One line naming the file: a feature that is not a polygon, an invalid
+        (e.g. self-intersecting) polygon, or no polygon at all.
+    """
+    import shapely
+    from shapely.geometry import shape
+
+    p = Path(path)
+    doc = read_geojson(p)
+    geoms = []
+    for i, feat in enumerate(doc["features"]):
+        g = shape(feat["geometry"])
+        if g.geom_type not in ("Polygon", "MultiPolygon"):
+            raise FormatError(p, f"features[{i}] is a {g.geom_type}, not a polygon ({what})")
+        if not g.is_valid:
+            raise FormatError(
+                p, f"features[{i}] is not a valid polygon: {shapely.is_valid_reason(g)}"
+            )
+        geoms.append(g)
+    if not geoms:
+        raise FormatError(p, f"no polygon ({what})")
+    return shapely.union_all(geoms)

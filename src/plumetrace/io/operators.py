@@ -19,15 +19,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import shapely
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from plumetrace.data import country_land
 from plumetrace.errors import DataSourceError, FormatError
 from plumetrace.flight.airspace import INTERNATIONAL
 from plumetrace.flight.operators import Operator
-from plumetrace.io.geojson import read_geojson
+from plumetrace.io.geojson import read_polygons
 
 __all__ = ["default_operators_file", "read_operators"]
 
@@ -35,21 +33,6 @@ __all__ = ["default_operators_file", "read_operators"]
 def default_operators_file() -> Path:
     """Return the operators file shipped with plumetrace (the demo's two operators)."""
     return Path(__file__).resolve().parents[1] / "data" / "operators.toml"
-
-
-def _polygons(path: Path, owner: Path, what: str) -> BaseGeometry:
-    doc = read_geojson(path)
-    geoms = []
-    for i, feat in enumerate(doc["features"]):
-        g = shape(feat["geometry"])
-        if g.geom_type not in ("Polygon", "MultiPolygon"):
-            raise FormatError(path, f"features[{i}] is a {g.geom_type}; {what} needs polygons")
-        if not g.is_valid:
-            raise FormatError(path, f"features[{i}]: {shapely.is_valid_reason(g)}")
-        geoms.append(g)
-    if not geoms:
-        raise FormatError(path, f"no polygon ({what} of {owner.name})")
-    return shapely.union_all(geoms)
 
 
 def _operator(key: str, body: Any, path: Path, known: set[str]) -> Operator:
@@ -81,7 +64,7 @@ def _operator(key: str, body: Any, path: Path, known: set[str]) -> Operator:
             continue
         if not isinstance(value, str):
             raise FormatError(path, f"[operator.{key}]: {field} must be a GeoJSON file name")
-        extra[field] = _polygons(path.parent / value, path, field)
+        extra[field] = read_polygons(path.parent / value, f"{field} of {path.name}")
     return Operator(
         id=key,
         name=name,

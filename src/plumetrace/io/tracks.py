@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumetrace.errors import DataSourceError, FormatError
-from plumetrace.io.readings import CsvTable, TimeColumn
+from plumetrace.io.readings import MAX_ROWS, CsvTable, TimeColumn
 from plumetrace.io.tables import number_field
 
 __all__ = ["Track", "read_track"]
@@ -92,7 +92,39 @@ def _finish(
     return Track(t, lat, lon, alt, absolute, warnings)
 
 
+def _fast_csv(path: Path) -> Track | None:
+    """Numeric-only CSV through numpy's C parser; None when the careful path is needed."""
+    try:
+        with path.open(encoding="utf-8-sig") as f:
+            header = [h.strip().lower() for h in f.readline().split(",")]
+    except (OSError, UnicodeDecodeError):
+        return None
+    cols = {name: k for k, name in enumerate(header)}
+    if not {"time", "lat", "lon"} <= set(cols):
+        return None
+    use = [cols["time"], cols["lat"], cols["lon"]] + ([cols["alt_m"]] if "alt_m" in cols else [])
+    try:
+        data = np.loadtxt(
+            path,
+            delimiter=",",
+            skiprows=1,
+            usecols=use,
+            ndmin=2,
+            encoding="utf-8-sig",
+            comments="#",
+        )
+    except (ValueError, OSError):
+        return None
+    if data.shape[0] == 0 or data.shape[0] > MAX_ROWS or not np.all(np.isfinite(data)):
+        return None
+    alt = data[:, 3] if data.shape[1] == 4 else np.full(data.shape[0], math.nan)
+    return _finish(path, data[:, 0], data[:, 1], data[:, 2], alt, False)
+
+
 def _read_csv(path: Path) -> Track:
+    fast = _fast_csv(path)
+    if fast is not None:
+        return fast
     t: list[float] = []
     lat: list[float] = []
     lon: list[float] = []

@@ -33,6 +33,16 @@ from plumetrace.io.tracks import Track, read_track
 __all__ = ["AuditResult", "run_audit"]
 
 _MARGIN_M = 60_000.0
+_SIMPLIFY_M = 1.0
+_PLOT_POINTS = 50_000
+
+
+def _simplified(lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
+    """Return the track as a line simplified to ~1 m (so a long track's GeoJSON stays small)."""
+    if lon.shape[0] == 1:
+        return shapely.Point(float(lon[0]), float(lat[0]))
+    line = shapely.LineString(np.column_stack([lon, lat]))
+    return shapely.simplify(line, _SIMPLIFY_M / 111_000.0, preserve_topology=False)
 
 
 @dataclass(frozen=True)
@@ -198,7 +208,8 @@ def _map(
         xs, ys = poly.exterior.xy
         ax.fill(xs, ys, color="tab:green", alpha=0.15, lw=0)
         ax.plot(xs, ys, color="tab:green", lw=0.6)
-    ax.plot(track.lon, track.lat, color="tab:blue", lw=1.2, label="track")
+    step = max(1, track.size // _PLOT_POINTS)
+    ax.plot(track.lon[::step], track.lat[::step], color="tab:blue", lw=1.2, label="track")
     for k, inc in enumerate(incursions):
         sl = slice(inc.first, inc.last + 1)
         ax.plot(

@@ -26,7 +26,7 @@ import shapely.ops
 from numpy.typing import NDArray
 
 from plumetrace import __version__
-from plumetrace.errors import DataSourceError, InvalidParameterError
+from plumetrace.errors import InvalidParameterError
 from plumetrace.insitu.likelihood import NoiseModel
 from plumetrace.insitu.observations import Observations
 from plumetrace.insitu.planner import (
@@ -40,7 +40,7 @@ from plumetrace.insitu.plume import ForwardModel
 from plumetrace.insitu.prior import Prior
 from plumetrace.insitu.smc import SourceEstimator
 from plumetrace.insitu.summary import PosteriorSummary, summarize
-from plumetrace.io._atomic import atomic_path
+from plumetrace.io._atomic import atomic_path, ensure_dir
 from plumetrace.io.locate_png import write_posterior_png
 from plumetrace.io.tables import write_json
 from plumetrace.sim.filament import FilamentModel, FilamentSpec
@@ -336,12 +336,7 @@ def run_sim_sniff(
     out_dir: Path, options: SortieOptions, progress: Callable[[int, int], None] | None = None
 ) -> SortieResult:
     """Fly a sortie and write track.csv, readings.csv, truth.json, result.json/.png."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataSourceError(
-            out_dir, f"cannot create the output directory: {exc.strerror}"
-        ) from exc
+    ensure_dir(out_dir)
     t0 = time.perf_counter()
     res = run_sortie(options, progress)
     seconds = time.perf_counter() - t0
