@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import io
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -35,9 +35,20 @@ def _operator(operators: Path | None, operator: str):  # type: ignore[no-untyped
 
 
 def _read_lines() -> tuple[np.ndarray, np.ndarray]:
+    text = sys.stdin.read()
+    try:  # numpy's C parser for the plain case; the careful loop names a bad line
+        data = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, comments="#")
+        if data.shape[1] == 2 and np.all(np.isfinite(data)):
+            return data[:, 0], data[:, 1]
+    except ValueError:
+        pass
+    return _parse_lines(text.splitlines())
+
+
+def _parse_lines(lines: list[str]) -> tuple[np.ndarray, np.ndarray]:
     lats: list[float] = []
     lons: list[float] = []
-    for n, line in enumerate(sys.stdin, start=1):
+    for n, line in enumerate(lines, start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
@@ -45,6 +56,28 @@ def _read_lines() -> tuple[np.ndarray, np.ndarray]:
         lats.append(lat)
         lons.append(lon)
     return np.array(lats), np.array(lons)
+
+
+def _json_lines(
+    lat: np.ndarray, lon: np.ndarray, zone: np.ndarray, allowed: np.ndarray, dist: np.ndarray
+) -> str:
+    """Format the results as JSON lines directly (a million lines in about a second)."""
+    rounded = np.round(dist, 1)
+    out = []
+    for la, lo, z, a, d in zip(
+        lat.tolist(),
+        lon.tolist(),
+        zone.tolist(),
+        allowed.tolist(),
+        rounded.tolist(),
+        strict=True,
+    ):
+        ds = "null" if d != d else repr(d)
+        out.append(
+            f'{{"lat": {la!r}, "lon": {lo!r}, "zone": "{z}", '
+            f'"allowed": {"true" if a else "false"}, "distance_to_unauthorized_m": {ds}}}\n'
+        )
+    return "".join(out)
 
 
 @app.command("check", context_settings={"ignore_unknown_options": True})
@@ -74,10 +107,8 @@ def check(
         if lat is None or lon is None:
             raise InvalidParameterError("give LAT LON (or --json-lines with lat,lon on stdin)")
         lats, lons = np.array([lat]), np.array([lon])
-    results = AirspaceChecker(op).check(lats, lons)
-    out = sys.stdout
-    for r in results:
-        out.write(json.dumps(r.as_dict()) + "\n")
+    zone, allowed, dist = AirspaceChecker(op).check_arrays(lats, lons)
+    sys.stdout.write(_json_lines(lats, lons, zone, allowed, dist))
 
 
 @app.command("export")

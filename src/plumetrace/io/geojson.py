@@ -70,8 +70,29 @@ def _number(value: Any) -> float:
     return number
 
 
+def _positions_fast(value: Any, digits: int | None) -> list[Any] | None:
+    """Convert a long array of positions in numpy; None when it needs the careful path."""
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        return None
+    if arr.ndim != 2 or arr.shape[1] < 2 or arr.dtype.kind not in "iuf":
+        return None
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        return None
+    if digits is not None:
+        arr = np.round(arr, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+    out: list[Any] = arr.tolist()
+    return out
+
+
 def _coordinates(value: Any, depth: int, digits: int | None) -> list[Any]:
     """Check ``value`` as positions nested ``depth`` deep and return lists of floats."""
+    if depth == 2 and isinstance(value, list | tuple | np.ndarray) and len(value) > 64:
+        fast = _positions_fast(value, digits)
+        if fast is not None:
+            return fast
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if not isinstance(value, list | tuple):
