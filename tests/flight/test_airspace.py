@@ -107,3 +107,19 @@ def test_exclusions_and_extra_areas() -> None:
     res = AirspaceChecker(op).check(np.array([31.85, 31.65, 31.95]), np.array([-106.45] * 3))
     assert [r.allowed for r in res] == [False, True, True]
     assert res[1].zone == "MEX"
+
+
+def test_distance_from_international_waters_to_a_territorial_sea(
+    checkers: dict[str, AirspaceChecker],
+) -> None:
+    # off Veracruz, far from any other country: the distance to Mexico's sea is the
+    # geodesic distance to its coast minus 12 nm
+    land = country_land()
+    mex = land.geometry[list(land.code).index("MEX")]
+    for lat, lon in ((19.5, -95.3), (22.0, -96.6)):
+        r = checkers["border"].check(np.array([lat]), np.array([lon]))[0]
+        assert r.zone == INTERNATIONAL and r.allowed
+        truth = _geodesic_distance_to(mex, lon, lat) - TERRITORIAL_SEA_M
+        assert truth > 0
+        assert r.distance_to_unauthorized_m is not None
+        assert abs(r.distance_to_unauthorized_m - truth) < 1500.0, (lat, lon, truth)

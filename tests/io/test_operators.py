@@ -59,3 +59,11 @@ def test_a_line_is_not_an_exclusion(tmp_path: Path) -> None:
 def test_missing_file() -> None:
     with pytest.raises(DataSourceError, match="operators file not found"):
         read_operators("/nonexistent/ops.toml")
+
+
+def test_the_default_file_comes_from_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ops.toml").write_text('[operator.solo]\nauthorized = ["MEX"]\n')
+    monkeypatch.setenv("PLUMETRACE_OPERATORS", str(tmp_path / "ops.toml"))
+    assert list(read_operators()) == ["solo"]

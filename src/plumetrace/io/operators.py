@@ -15,6 +15,7 @@ Codes are ISO 3166-1 alpha-3 (as in the packaged Natural Earth countries) or
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,21 @@ from plumetrace.flight.airspace import INTERNATIONAL
 from plumetrace.flight.operators import Operator
 from plumetrace.io.geojson import read_polygons
 
-__all__ = ["default_operators_file", "read_operators"]
+__all__ = ["OPERATORS_ENV", "default_operators_file", "read_operators"]
+
+
+OPERATORS_ENV = "PLUMETRACE_OPERATORS"
+"""Environment setting naming the default operators file."""
 
 
 def default_operators_file() -> Path:
-    """Return the operators file shipped with plumetrace (the demo's two operators)."""
+    """Return the default operators file: ``$PLUMETRACE_OPERATORS``, else the packaged one.
+
+    The packaged file holds the demo's two operators.
+    """
+    configured = os.environ.get(OPERATORS_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
     return Path(__file__).resolve().parents[1] / "data" / "operators.toml"
 
 
