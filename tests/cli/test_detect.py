@@ -73,6 +73,14 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "src-001" in out and "Quicklook" in out
     assert (tmp_path / "detect" / "quicklook.png").stat().st_size > 10_000
     assert (tmp_path / "scene" / "truth.json").exists()
+    # the later stages: plumes, the sniffer sortie and locate, flight operations
+    assert "Plumes" in out and "Sniffer" in out and "Flight ops" in out
+    assert (tmp_path / "plumes" / "plumes.geojson").exists()
+    assert (tmp_path / "sniff" / "locate.json").exists()
+    audit = json.loads((tmp_path / "flight" / "audit.json").read_text())
+    assert len(audit["incursions"]) == 1 and audit["incursions"][0]["zone"] == "MEX"
+    plan = json.loads((tmp_path / "flight" / "plan" / "plan.json").read_text())
+    assert plan["coverage_fraction"] >= 0.99 and plan["excluded_area_km2"] > 0
 
 
 def test_cli_method_choices_match_the_kernel() -> None:

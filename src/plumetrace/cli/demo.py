@@ -19,11 +19,13 @@ def demo(
     rows: Annotated[int, typer.Option(help="Scene rows (down-track).")] = 1000,
     cols: Annotated[int, typer.Option(help="Scene columns (cross-track).")] = 598,
 ) -> None:
-    """Run the whole chain on a simulated scene and summarise it.
+    """Run the whole chain so far and summarise it.
 
-    Simulates an AVIRIS-NG-like radiance scene with three CH4 sources (SQLite and the
-    local executor are the defaults of later stages), retrieves the enhancement map and
-    writes a PNG quicklook.
+    Simulates an AVIRIS-NG-like radiance scene with three CH4 sources, retrieves the
+    enhancement map, finds the plumes and their rates; flies a simulated sniffer sortie
+    and locates its source; plans a survey over the US-Mexico border for the border unit
+    and audits a track that strays across. (SQLite and the local executor are the
+    defaults of later stages.)
     """
     from plumetrace.pipeline.demo import run_demo
 
@@ -54,6 +56,37 @@ def demo(
         )
     console.print(table)
     console.print(f"Quicklook: {d.outputs.get('quicklook', '-')}")
+    if summary.plumes is not None:
+        p = summary.plumes
+        console.print(
+            f"[bold]Plumes[/] {p.plumes} plumes ({p.candidates} candidates), total "
+            f"{p.total_flux_kg_h:,.0f} kg/h -> {Path(out) / 'plumes'}"
+        )
+    if summary.locate is not None and summary.sniff_truth is not None:
+        loc, tru = summary.locate, summary.sniff_truth
+        err = ((loc["x_m"] - tru["x_m"]) ** 2 + (loc["y_m"] - tru["y_m"]) ** 2) ** 0.5
+        console.print(
+            f"[bold]Sniffer[/] {loc['n_readings']} readings: source within {err:.1f} m of the "
+            f"truth (68 % radius {loc['position_ci68_m']:.1f} m), {loc['rate_kg_h']:.2f} kg/h "
+            f"[{loc['rate_kg_h_ci95'][0]:.2f}, {loc['rate_kg_h_ci95'][1]:.2f}] vs true "
+            f"{tru['rate_kg_h']:.2f} -> {Path(out) / 'sniff'}"
+        )
+    if summary.plan is not None and summary.audit is not None:
+        pl, au = summary.plan, summary.audit
+        inc = au["incursions"]
+        console.print(
+            f"[bold]Flight ops[/] border unit: survey of {pl['authorized_area_km2']:.0f} km² "
+            f"authorized ({pl['excluded_area_km2']:.0f} km² across the border excluded), "
+            f"{pl['lines']} lines, coverage {100 * pl['coverage_fraction']:.1f} %; audit: "
+            f"{len(inc)} incursion(s)"
+            + (
+                f", {inc[0]['duration_s']:.0f} s and {inc[0]['max_depth_m']:.0f} m into "
+                f"{inc[0]['zone']}"
+                if inc
+                else ""
+            )
+            + f" -> {Path(out) / 'flight'}"
+        )
 
 
 def register(app: typer.Typer) -> None:

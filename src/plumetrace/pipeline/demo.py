@@ -1,6 +1,12 @@
-"""The end-to-end demonstration: simulate a scene, retrieve, compare with the truth.
+"""The end-to-end demonstration: the chain so far on simulated and real-geography data.
 
-Later capabilities (plumes, sites, review, sharing) extend this chain.
+1. simulate an AVIRIS-NG-like scene, retrieve CH4, compare with the truth;
+2. find the plumes, their sources and emission rates;
+3. fly a simulated sniffer sortie around a hidden source and locate it from the readings;
+4. plan a survey over the El Paso - Ciudad Juarez border for the border unit (only the US
+   side is authorized) and audit a flown track that strays across.
+
+Later capabilities (sites, review, sharing) extend this chain.
 """
 
 from __future__ import annotations
@@ -8,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +22,9 @@ from plumetrace.constants import kg_m2_per_ppm_m
 from plumetrace.io.geotiff import read_geotiff
 from plumetrace.io.tables import read_json
 from plumetrace.pipeline.detect import DetectOptions, DetectSummary, run_detect
+from plumetrace.pipeline.plumes import PlumesInputs, PlumesSummary, run_plumes
 from plumetrace.pipeline.sim import run_sim_scene
+from plumetrace.plumes import PlumeOptions
 from plumetrace.sim import SceneSpec
 
 __all__ = ["DemoSource", "DemoSummary", "run_demo"]
@@ -56,6 +65,73 @@ class DemoSummary:
     detect: DetectSummary
     sources: tuple[DemoSource, ...]
     background_rmse_ppm_m: float
+    plumes: PlumesSummary | None = None
+    locate: dict[str, Any] | None = None
+    sniff_truth: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    audit: dict[str, Any] | None = None
+
+
+# the demo's survey area: El Paso and Ciudad Juarez, across the US-Mexico border
+_DEMO_AOI = {
+    "type": "Polygon",
+    "coordinates": [
+        [[-106.55, 31.68], [-106.35, 31.68], [-106.35, 31.84], [-106.55, 31.84], [-106.55, 31.68]]
+    ],
+}
+
+
+def _flight_ops(out: Path, say: Step) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Plan a survey for the border unit and audit a track that strays into Mexico."""
+    from plumetrace.io.geojson import write_geojson
+    from plumetrace.io.operators import read_operators
+    from plumetrace.pipeline.audit import run_audit
+    from plumetrace.pipeline.plan import PlanOptions, run_plan_survey
+
+    flight = out / "flight"
+    flight.mkdir(parents=True, exist_ok=True)
+    operator = read_operators()["border-unit"]
+    write_geojson(
+        flight / "aoi.geojson",
+        [{"type": "Feature", "geometry": _DEMO_AOI, "properties": {"name": "El Paso - Juarez"}}],
+    )
+    say("planning a survey inside the border unit's authorized airspace")
+    plan = run_plan_survey(
+        flight / "aoi.geojson",
+        operator,
+        flight / "plan",
+        PlanOptions(altitude_m=150.0, swath_m=600.0, speed_m_s=20.0),
+    )
+    say("auditing a flown track against the border unit's authorization")
+    t = np.arange(0.0, 900.0, 2.0)
+    lat = 31.80 - 0.0002 * np.where(t < 450, t, 900 - t)  # south across the border and back
+    lines = ["time,lat,lon,alt_m"] + [
+        f"{a:.1f},{b:.6f},-106.45,150" for a, b in zip(t, lat, strict=True)
+    ]
+    (flight / "track.csv").write_text("\n".join(lines) + "\n")
+    audit = run_audit(flight / "track.csv", operator, flight / "audit.json")
+    return plan.summary, audit.report
+
+
+def _sniff_and_locate(out: Path, seed: int, say: Step) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fly a simulated sortie around a hidden source, then locate it from the readings."""
+    from plumetrace.pipeline.locate import LocateInputs, run_locate
+    from plumetrace.pipeline.sniff import SortieOptions, run_sim_sniff
+
+    say("flying a simulated sniffer sortie (adaptive waypoints)")
+    sortie = run_sim_sniff(out / "sniff", SortieOptions(seed=seed, readings=40, particles=3000))
+    say("locating the source from the sortie's readings")
+    res = run_locate(
+        LocateInputs(
+            readings=out / "sniff" / "readings.csv",
+            out=out / "sniff" / "locate.json",
+            particles=3000,
+            seed=seed,
+            model_error=1.0,
+            intermittency=0.3,
+        )
+    )
+    return res.document, sortie.truth
 
 
 def run_demo(
@@ -117,10 +193,28 @@ def run_demo(
             )
         )
     bg = (true_map == 0) & np.isfinite(got)
+    say("finding plumes, sources and emission rates")
+    plumes = run_plumes(
+        PlumesInputs(out / "detect" / "enhancement.tif"),
+        out / "plumes",
+        PlumeOptions(
+            wind_speed_m_s=spec.wind_speed_m_s,
+            wind_dir_deg=spec.wind_dir_deg,
+            sensor="aviris-ng",
+            seed=seed,
+        ),
+    )
+    located, sniff_truth = _sniff_and_locate(out, seed, say)
+    plan, audit = _flight_ops(out, say)
     return DemoSummary(
         scene_dir=out / "scene",
         detect_dir=out / "detect",
         detect=detect,
         sources=tuple(found),
         background_rmse_ppm_m=float(np.sqrt(np.mean(got[bg] ** 2))) if bg.any() else 0.0,
+        plumes=plumes,
+        locate=located,
+        sniff_truth=sniff_truth,
+        plan=plan,
+        audit=audit,
     )
