@@ -20,6 +20,22 @@ app = typer.Typer(help="Airspace zones and authorization.", no_args_is_help=True
 operator_option_help = "Operators file (TOML); default: the packaged one (the demo's)."
 OperatorsOpt = Annotated[Path | None, typer.Option("--operators", help=operator_option_help)]
 OperatorOpt = Annotated[str, typer.Option("--operator", help="Operator id in the operators file.")]
+MaritimeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--maritime",
+        help="Authoritative territorial seas (GeoJSON, Shapefile or GeoPackage; country "
+        "code in ISO_TER1/ISO_SOV1/iso_a3/code) replacing the computed 12 nm belts.",
+    ),
+]
+
+
+def _seas(path: Path | None):  # type: ignore[no-untyped-def]
+    if path is None:
+        return None
+    from plumetrace.io.maritime import read_maritime_limits
+
+    return read_maritime_limits(path)
 
 
 def _operator(operators: Path | None, operator: str):  # type: ignore[no-untyped-def]
@@ -90,6 +106,7 @@ def check(
         bool,
         typer.Option("--json-lines", help="Read lat,lon lines from stdin; one JSON line each."),
     ] = False,
+    maritime: MaritimeOpt = None,
 ) -> None:
     """Which zone a point is in, whether the operator may fly there, and how far out.
 
@@ -107,7 +124,7 @@ def check(
         if lat is None or lon is None:
             raise InvalidParameterError("give LAT LON (or --json-lines with lat,lon on stdin)")
         lats, lons = np.array([lat]), np.array([lon])
-    zone, allowed, dist = AirspaceChecker(op).check_arrays(lats, lons)
+    zone, allowed, dist = AirspaceChecker(op, seas=_seas(maritime)).check_arrays(lats, lons)
     sys.stdout.write(_json_lines(lats, lons, zone, allowed, dist))
 
 
@@ -122,6 +139,7 @@ def export(
             help="lon_min,lat_min,lon_max,lat_max (default: the operator's countries plus 1°)."
         ),
     ] = None,
+    maritime: MaritimeOpt = None,
 ) -> None:
     """Write the zones of a region as GeoJSON, each marked allowed or not for the operator."""
     from plumetrace.data import country_land
@@ -141,7 +159,7 @@ def export(
             raise InvalidParameterError("the operator has no country: give --bbox")
         x0, y0, x1, y1 = shapely.total_bounds(np.array(sel, dtype=object))
         box = (max(-180.0, x0 - 1), max(-90.0, y0 - 1), min(180.0, x1 + 1), min(90.0, y1 + 1))
-    doc = export_zones(op, box)
+    doc = export_zones(op, box, seas=_seas(maritime))
     write_geojson(out, doc["features"])
     typer.echo(f"{len(doc['features'])} zones -> {out}")
 
@@ -153,6 +171,7 @@ def audit(
     out: Annotated[Path, typer.Option("--out", "-o", help="REPORT.json to write.")],
     operator: OperatorOpt = ...,  # type: ignore[assignment]
     operators: OperatorsOpt = None,
+    maritime: MaritimeOpt = None,
 ) -> None:
     """Audit a flown track: every incursion into unauthorized airspace, how deep, how long.
 
@@ -161,7 +180,7 @@ def audit(
     from plumetrace.pipeline.audit import run_audit
 
     op = _operator(operators, operator)
-    res = run_audit(track, op, out)
+    res = run_audit(track, op, out, seas=_seas(maritime))
     r = res.report
     typer.echo(
         f"{r['points']} points, {len(r['incursions'])} incursion(s), "
@@ -200,6 +219,7 @@ def survey(
     home: Annotated[
         str | None, typer.Option(help="LAT,LON of launch (default: first line).")
     ] = None,
+    maritime: MaritimeOpt = None,
 ) -> None:
     """Plan survey lines over an AOI, clipped to the operator's authorized airspace.
 
@@ -220,7 +240,7 @@ def survey(
         turn_radius_m=turn_radius_m,
         home=None if h is None else (h[0], h[1]),
     )
-    res = run_plan_survey(aoi, op, out, opts)
+    res = run_plan_survey(aoi, op, out, opts, seas=_seas(maritime))
     s = res.summary
     typer.echo(
         f"{s['lines']} lines, {s['length_km']:.1f} km, {s['duration_min']:.0f} min, coverage "

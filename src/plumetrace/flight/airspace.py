@@ -234,6 +234,7 @@ def build_zones(
     bbox: tuple[float, float, float, float],
     *,
     margin_m: float = 60_000.0,
+    seas: dict[str, BaseGeometry] | None = None,
 ) -> Zones:
     """Build the zones of a lon/lat box (plus a margin).
 
@@ -246,6 +247,9 @@ def build_zones(
     margin_m : float
         The region extends this far beyond the box (m), so distances to nearby zones
         are known.
+    seas : dict of str to shapely geometry, optional
+        Authoritative territorial seas (lon/lat) by country code; they replace the
+        computed 12 nm belts of those countries (minus land).
 
     Raises
     ------
@@ -283,7 +287,7 @@ def build_zones(
         codes.append(str(countries.code[i]))
         lands.append(land)
     all_land = shapely.union_all(lands, grid_size=_GRID_M) if lands else shapely.Polygon()
-    seas = [
+    sea_parts = [
         _polygonal(
             shapely.difference(
                 shapely.buffer(land, TERRITORIAL_SEA_M, quad_segs=16),
@@ -293,13 +297,24 @@ def build_zones(
         )
         for land in lands
     ]
-    for a in range(len(seas)):
-        for b in range(a + 1, len(seas)):
-            if shapely.intersects(seas[a], seas[b]):
-                seas[a], seas[b] = _split_overlap(seas[a], seas[b], lands[a], lands[b])
+    given = {} if seas is None else seas
+    for a in range(len(sea_parts)):
+        if codes[a] in given:
+            official = _polygonal(
+                shapely.make_valid(_project(shapely.intersection(given[codes[a]], reach_ll), fwd))
+            )
+            sea_parts[a] = _polygonal(shapely.difference(official, all_land, grid_size=_GRID_M))
+    for a in range(len(sea_parts)):
+        for b in range(a + 1, len(sea_parts)):
+            if codes[a] in given and codes[b] in given:
+                continue  # official limits do not overlap
+            if shapely.intersects(sea_parts[a], sea_parts[b]):
+                sea_parts[a], sea_parts[b] = _split_overlap(
+                    sea_parts[a], sea_parts[b], lands[a], lands[b]
+                )
     lands = [_polygonal(shapely.intersection(g, region, grid_size=_GRID_M)) for g in lands]
-    seas = [_polygonal(shapely.intersection(g, region, grid_size=_GRID_M)) for g in seas]
-    geoms = [*lands, *seas]
+    clipped = [_polygonal(shapely.intersection(g, region, grid_size=_GRID_M)) for g in sea_parts]
+    geoms = [*lands, *clipped]
     labels = (*codes, *codes)
     keep = [k for k, g in enumerate(geoms) if not g.is_empty]
     str_tree = shapely.STRtree([geoms[k] for k in keep])
@@ -308,7 +323,7 @@ def build_zones(
         region=region,
         codes=tuple(codes),
         land=tuple(lands),
-        sea=tuple(seas),
+        sea=tuple(clipped),
         _fwd=fwd,
         _inv=inv,
         _tree=str_tree,

@@ -83,10 +83,18 @@ class AirspaceChecker:
         Whose authorization applies.
     countries : CountryLand, optional
         Country land (the packaged Natural Earth data by default).
+    seas : dict of str to shapely geometry, optional
+        Authoritative territorial seas (lon/lat) replacing the computed ones.
     """
 
-    def __init__(self, operator: Operator, countries: CountryLand | None = None) -> None:
+    def __init__(
+        self,
+        operator: Operator,
+        countries: CountryLand | None = None,
+        seas: dict[str, BaseGeometry] | None = None,
+    ) -> None:
         self.operator = operator
+        self.seas = seas
         self.countries = country_land() if countries is None else countries
         self._tiles: dict[tuple[int, int], _Tile] = {}
 
@@ -106,7 +114,9 @@ class AirspaceChecker:
             lon0 = max(-180.0, key[0] * _TILE_DEG)
             lat0 = max(-90.0, key[1] * _TILE_DEG)
             bbox = (lon0, lat0, min(180.0, lon0 + _TILE_DEG), min(90.0, lat0 + _TILE_DEG))
-            self._tiles[key] = self._areas(build_zones(self.countries, bbox, margin_m=_MARGIN_M))
+            self._tiles[key] = self._areas(
+                build_zones(self.countries, bbox, margin_m=_MARGIN_M, seas=self.seas)
+            )
         return self._tiles[key]
 
     def _far_distances(
@@ -124,7 +134,7 @@ class AirspaceChecker:
         bbox = (lon0, lat0, min(180.0, lon0 + _TILE_DEG), min(90.0, lat0 + _TILE_DEG))
         radius = 4.0 * _MARGIN_M
         while todo.size and radius <= _MAX_RADIUS_M:
-            tile = self._areas(build_zones(self.countries, bbox, margin_m=radius))
+            tile = self._areas(build_zones(self.countries, bbox, margin_m=radius, seas=self.seas))
             if not tile.unauthorized.is_empty:
                 x, y = tile.zones.to_local(lon[todo], lat[todo])
                 d = shapely.distance(shapely.points(x, y), tile.unauthorized)
@@ -220,6 +230,7 @@ def export_zones(
     operator: Operator,
     bbox: tuple[float, float, float, float],
     countries: CountryLand | None = None,
+    seas: dict[str, BaseGeometry] | None = None,
 ) -> dict[str, Any]:
     """Return the zones of a lon/lat box as GeoJSON, marked for ``operator``.
 
@@ -227,7 +238,9 @@ def export_zones(
     international airspace) with properties ``zone``, ``allowed``, ``operator``; plus the
     operator's authorized area (``zone`` = ``"authorized"``).
     """
-    zones = build_zones(country_land() if countries is None else countries, bbox, margin_m=0.0)
+    zones = build_zones(
+        country_land() if countries is None else countries, bbox, margin_m=0.0, seas=seas
+    )
     auth = shapely.intersection(
         zones.authorized(
             operator.authorized, include=operator.include_extra, exclude=operator.exclude

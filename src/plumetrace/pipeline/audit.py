@@ -100,7 +100,12 @@ def _report(
     }
 
 
-def run_audit(track_path: Path, operator: Operator, out: Path) -> AuditResult:
+def run_audit(
+    track_path: Path,
+    operator: Operator,
+    out: Path,
+    seas: dict[str, shapely.Geometry] | None = None,
+) -> AuditResult:
     """Audit a flown track (see the module docstring).
 
     Raises
@@ -117,7 +122,7 @@ def run_audit(track_path: Path, operator: Operator, out: Path) -> AuditResult:
         float(track.lon.max()),
         float(track.lat.max()),
     )
-    zones = build_zones(country_land(), bbox, margin_m=_MARGIN_M)
+    zones = build_zones(country_land(), bbox, margin_m=_MARGIN_M, seas=seas)
     authorized = shapely.intersection(
         zones.authorized(
             operator.authorized, include=operator.include_extra, exclude=operator.exclude

@@ -162,7 +162,11 @@ def _wpl(wp_ll: np.ndarray, home: tuple[float, float], alt: float) -> str:
 
 
 def run_plan_survey(
-    aoi_path: Path, operator: Operator, out_dir: Path, options: PlanOptions
+    aoi_path: Path,
+    operator: Operator,
+    out_dir: Path,
+    options: PlanOptions,
+    seas: dict[str, BaseGeometry] | None = None,
 ) -> PlanResult:
     """Plan a survey of an AOI for an operator and write the mission files.
 
@@ -177,7 +181,7 @@ def run_plan_survey(
     aoi_ll = read_polygons(aoi_path, "an AOI")
     margin = max(5_000.0, 2.0 * swath + options.turn_radius_m)
     b = aoi_ll.bounds
-    zones = build_zones(country_land(), (b[0], b[1], b[2], b[3]), margin_m=margin)
+    zones = build_zones(country_land(), (b[0], b[1], b[2], b[3]), margin_m=margin, seas=seas)
     authorized = shapely.intersection(
         zones.authorized(
             operator.authorized, include=operator.include_extra, exclude=operator.exclude
