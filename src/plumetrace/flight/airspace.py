@@ -105,12 +105,20 @@ class Zones:
         -------
         (n,) ndarray of str
         """
-        pts = shapely.points(np.asarray(x, np.float64), np.asarray(y, np.float64))
-        out = np.full(pts.shape[0], INTERNATIONAL, dtype=object)
-        idx_pt, idx_geom = self._tree.query(pts, predicate="intersects")
-        labels = np.array(self._labels, dtype=object)
-        out[idx_pt] = labels[idx_geom]
-        return out.astype(str)
+        xa = np.asarray(x, np.float64)
+        ya = np.asarray(y, np.float64)
+        out = np.full(xa.shape[0], INTERNATIONAL, dtype="<U13")
+        todo = np.ones(xa.shape[0], dtype=bool)
+        for geom, label in zip(self._tree.geometries, self._labels, strict=True):
+            x0, y0, x1, y1 = geom.bounds
+            cand = np.flatnonzero(todo & (xa >= x0) & (xa <= x1) & (ya >= y0) & (ya <= y1))
+            if cand.size == 0:
+                continue
+            shapely.prepare(geom)
+            hit = cand[shapely.intersects_xy(geom, xa[cand], ya[cand])]
+            out[hit] = label
+            todo[hit] = False
+        return out
 
     def country_area(self, code: str) -> BaseGeometry:
         """Land plus territorial sea of one country in the region (projected)."""

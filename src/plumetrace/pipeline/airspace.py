@@ -135,9 +135,16 @@ class AirspaceChecker:
         radius = 4.0 * _MARGIN_M
         while todo.size and radius <= _MAX_RADIUS_M:
             tile = self._areas(build_zones(self.countries, bbox, margin_m=radius, seas=self.seas))
-            if not tile.unauthorized.is_empty:
+            if tile.edges is not None:
                 x, y = tile.zones.to_local(lon[todo], lat[todo])
-                d = shapely.distance(shapely.points(x, y), tile.unauthorized)
+                found, near = tile.edges.query_nearest(
+                    shapely.points(x, y),
+                    max_distance=radius,
+                    return_distance=True,
+                    all_matches=False,
+                )
+                d = np.full(todo.shape[0], np.inf)
+                d[found[0]] = near
                 ok = d <= radius
                 out[todo[ok]] = d[ok]
                 todo = todo[~ok]
@@ -213,9 +220,13 @@ class AirspaceChecker:
                 # inside the authorized area, the distance to the unauthorized area is the
                 # distance to their common boundary: nearest edge piece from a tree
                 pts = shapely.points(x[inside], y[inside])
-                _, d[inside] = tile.edges.query_nearest(
-                    pts, return_distance=True, all_matches=False
+                # beyond the margin the tile is blind: those are measured again below
+                found, near = tile.edges.query_nearest(
+                    pts, max_distance=_MARGIN_M, return_distance=True, all_matches=False
                 )
+                di = np.full(pts.shape[0], np.inf)
+                di[found[0]] = near
+                d[inside] = di
             dist[sel] = d
         far = allowed & (dist > _MARGIN_M)
         if np.any(far):
