@@ -1,0 +1,98 @@
+"""Flight operations speed: plan, audit and airspace check at the issue's sizes.
+
+    python benchmarks/bench_flight.py
+
+* ``plan survey`` of a 5,117 km² AOI across El Paso - Ciudad Juarez (1 km swath);
+* ``audit`` of a 1,000,000-point CSV track (1 Hz, meandering across the border), the whole
+  command and its parts (read, zones + incursions);
+* ``airspace check --json-lines`` of 1,000,000 random points around El Paso, the whole
+  command and the check itself.
+
+Whole commands are timed as subprocesses (Python start-up included), best of 2.
+Results: benchmarks/results/flight.json.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import MACHINE, ROOT, WORK
+
+PLUMETRACE = [sys.executable, "-m", "plumetrace"]
+
+
+def _time(cmd: list[str], stdin: Path | None = None, repeat: int = 2) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        with (stdin.open("rb") if stdin else open("/dev/null", "rb")) as f:
+            subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, check=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> None:
+    work = WORK / "flight"
+    work.mkdir(parents=True, exist_ok=True)
+    aoi = work / "aoi.geojson"
+    aoi.write_text(json.dumps({"type": "Polygon", "coordinates": [[
+        [-106.9, 31.5], [-106.15, 31.5], [-106.15, 32.15], [-106.9, 32.15], [-106.9, 31.5]]]}))
+    t = np.arange(0, 1_000_000, 1.0)
+    lat = 31.80 - 0.12 * np.abs(np.sin(t / 3000))
+    lon = -106.45 + 0.05 * np.sin(t / 10000)
+    track = work / "track.csv"
+    np.savetxt(track, np.column_stack([t, lat, lon, np.full_like(t, 100)]), delimiter=",",
+               header="time,lat,lon,alt_m", comments="", fmt=["%.1f", "%.6f", "%.6f", "%.1f"])
+    rng = np.random.default_rng(0)
+    pts = work / "points.txt"
+    np.savetxt(pts, np.column_stack([rng.uniform(31.0, 32.5, 1_000_000),
+                                     rng.uniform(-107.5, -105.5, 1_000_000)]),
+               delimiter=",", fmt="%.6f")
+    res: dict[str, object] = {"machine": MACHINE, "date": time.strftime("%Y-%m-%d"),
+                              "command": "python benchmarks/bench_flight.py"}
+    res["plan_survey_5117km2_s"] = _time([*PLUMETRACE, "plan", "survey", str(aoi), "--operator",
+                                          "border-unit", "--out", str(work / "plan"),
+                                          "--swath-m", "1000"])
+    res["audit_1e6_command_s"] = _time([*PLUMETRACE, "audit", str(track), "--operator",
+                                        "border-unit", "--out", str(work / "audit.json")])
+    res["check_1e6_command_s"] = _time([*PLUMETRACE, "airspace", "check", "--json-lines",
+                                        "--operator", "border-unit"], stdin=pts)
+    # the parts, in this process
+    import shapely
+
+    from plumetrace.data import country_land
+    from plumetrace.flight.airspace import build_zones
+    from plumetrace.flight.audit import find_incursions
+    from plumetrace.io.operators import read_operators
+    from plumetrace.io.tracks import read_track
+    from plumetrace.pipeline.airspace import AirspaceChecker
+
+    op = read_operators()["border-unit"]
+    t0 = time.perf_counter()
+    tr = read_track(track)
+    t1 = time.perf_counter()
+    z = build_zones(country_land(), (tr.lon.min(), tr.lat.min(), tr.lon.max(), tr.lat.max()))
+    auth = shapely.intersection(z.authorized(op.authorized), z.region)
+    x, y = z.to_local(tr.lon, tr.lat)
+    find_incursions(x, y, tr.time_s, auth)
+    t2 = time.perf_counter()
+    res["audit_1e6_read_s"] = t1 - t0
+    res["audit_1e6_zones_and_incursions_s"] = t2 - t1
+    d = np.loadtxt(pts, delimiter=",")
+    checker = AirspaceChecker(op)
+    checker.check_arrays(d[:, 0], d[:, 1])  # build the tiles
+    t0 = time.perf_counter()
+    checker.check_arrays(d[:, 0], d[:, 1])
+    res["check_1e6_arrays_warm_s"] = time.perf_counter() - t0
+    out = ROOT / "benchmarks" / "results" / "flight.json"
+    out.write_text(json.dumps(res, indent=2))
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
