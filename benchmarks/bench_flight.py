@@ -30,7 +30,7 @@ def _time(cmd: list[str], stdin: Path | None = None, repeat: int = 2) -> float:
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
-        with (stdin.open("rb") if stdin else open("/dev/null", "rb")) as f:
+        with (stdin if stdin else Path("/dev/null")).open("rb") as f:
             subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, check=True)
         best = min(best, time.perf_counter() - t0)
     return best
