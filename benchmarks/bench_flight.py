@@ -40,28 +40,77 @@ def main() -> None:
     work = WORK / "flight"
     work.mkdir(parents=True, exist_ok=True)
     aoi = work / "aoi.geojson"
-    aoi.write_text(json.dumps({"type": "Polygon", "coordinates": [[
-        [-106.9, 31.5], [-106.15, 31.5], [-106.15, 32.15], [-106.9, 32.15], [-106.9, 31.5]]]}))
+    aoi.write_text(
+        json.dumps(
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [-106.9, 31.5],
+                        [-106.15, 31.5],
+                        [-106.15, 32.15],
+                        [-106.9, 32.15],
+                        [-106.9, 31.5],
+                    ]
+                ],
+            }
+        )
+    )
     t = np.arange(0, 1_000_000, 1.0)
     lat = 31.80 - 0.12 * np.abs(np.sin(t / 3000))
     lon = -106.45 + 0.05 * np.sin(t / 10000)
     track = work / "track.csv"
-    np.savetxt(track, np.column_stack([t, lat, lon, np.full_like(t, 100)]), delimiter=",",
-               header="time,lat,lon,alt_m", comments="", fmt=["%.1f", "%.6f", "%.6f", "%.1f"])
+    np.savetxt(
+        track,
+        np.column_stack([t, lat, lon, np.full_like(t, 100)]),
+        delimiter=",",
+        header="time,lat,lon,alt_m",
+        comments="",
+        fmt=["%.1f", "%.6f", "%.6f", "%.1f"],
+    )
     rng = np.random.default_rng(0)
     pts = work / "points.txt"
-    np.savetxt(pts, np.column_stack([rng.uniform(31.0, 32.5, 1_000_000),
-                                     rng.uniform(-107.5, -105.5, 1_000_000)]),
-               delimiter=",", fmt="%.6f")
-    res: dict[str, object] = {"machine": MACHINE, "date": time.strftime("%Y-%m-%d"),
-                              "command": "python benchmarks/bench_flight.py"}
-    res["plan_survey_5117km2_s"] = _time([*PLUMETRACE, "plan", "survey", str(aoi), "--operator",
-                                          "border-unit", "--out", str(work / "plan"),
-                                          "--swath-m", "1000"])
-    res["audit_1e6_command_s"] = _time([*PLUMETRACE, "audit", str(track), "--operator",
-                                        "border-unit", "--out", str(work / "audit.json")])
-    res["check_1e6_command_s"] = _time([*PLUMETRACE, "airspace", "check", "--json-lines",
-                                        "--operator", "border-unit"], stdin=pts)
+    np.savetxt(
+        pts,
+        np.column_stack(
+            [rng.uniform(31.0, 32.5, 1_000_000), rng.uniform(-107.5, -105.5, 1_000_000)]
+        ),
+        delimiter=",",
+        fmt="%.6f",
+    )
+    res: dict[str, object] = {
+        "machine": MACHINE,
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "python benchmarks/bench_flight.py",
+    }
+    res["plan_survey_5117km2_s"] = _time(
+        [
+            *PLUMETRACE,
+            "plan",
+            "survey",
+            str(aoi),
+            "--operator",
+            "border-unit",
+            "--out",
+            str(work / "plan"),
+            "--swath-m",
+            "1000",
+        ]
+    )
+    res["audit_1e6_command_s"] = _time(
+        [
+            *PLUMETRACE,
+            "audit",
+            str(track),
+            "--operator",
+            "border-unit",
+            "--out",
+            str(work / "audit.json"),
+        ]
+    )
+    res["check_1e6_command_s"] = _time(
+        [*PLUMETRACE, "airspace", "check", "--json-lines", "--operator", "border-unit"], stdin=pts
+    )
     # the parts, in this process
     import shapely
 
