@@ -113,6 +113,8 @@ def find_incursions(
     y: NDArray[np.float64],
     time_s: NDArray[np.float64],
     authorized: BaseGeometry,
+    *,
+    inside: NDArray[np.bool_] | None = None,
 ) -> list[Incursion]:
     """Find every stretch of a track outside ``authorized``.
 
@@ -124,6 +126,9 @@ def find_incursions(
         Strictly increasing sample times.
     authorized : shapely geometry
         Authorized area in the same projection.
+    inside : (n,) ndarray of bool, optional
+        Which samples are inside, when already known; then ``x`` and ``y`` are only read
+        at outside samples and their neighbours (the rest may be NaN).
 
     Returns
     -------
@@ -135,9 +140,9 @@ def find_incursions(
         return []
     if np.any(np.diff(time_s) <= 0.0):
         raise InvalidParameterError("track times must be strictly increasing")
-    prepared = authorized
-    shapely.prepare(prepared)
-    inside = shapely.contains_xy(prepared, x, y)
+    if inside is None:
+        shapely.prepare(authorized)
+        inside = shapely.contains_xy(authorized, x, y)
     outside = ~inside
     if not np.any(outside):
         return []

@@ -129,8 +129,19 @@ def run_audit(
         ),
         zones.region,
     )
-    x, y = zones.to_local(track.lon, track.lat)
-    incursions = find_incursions(x, y, track.time_s, authorized)
+    # containment in lon/lat against the unprojected area (most samples are inside); only
+    # outside samples and their neighbours are projected for crossings and depths
+    auth_ll = shapely.make_valid(zones.to_lonlat(authorized))
+    shapely.prepare(auth_ll)
+    inside = shapely.contains_xy(auth_ll, track.lon, track.lat)
+    need = ~inside
+    need[1:] |= ~inside[:-1]
+    need[:-1] |= ~inside[1:]
+    x = np.full(track.size, np.nan)
+    y = np.full(track.size, np.nan)
+    if np.any(need):
+        x[need], y[need] = zones.to_local(track.lon[need], track.lat[need])
+    incursions = find_incursions(x, y, track.time_s, authorized, inside=inside)
     inv = zones.to_lonlat
     deep = [inc.deepest for inc in incursions]
     names = [str(z) for z in zones.zone_of(x[deep], y[deep])] if deep else []
@@ -147,17 +158,17 @@ def run_audit(
     feats: list[dict[str, Any]] = [
         {
             "type": "Feature",
-            "geometry": {
-                "type": "LineString",
-                "coordinates": np.column_stack([track.lon, track.lat]).tolist(),
+            "geometry": mapping(_simplified(track.lon, track.lat)),
+            "properties": {
+                "kind": "track",
+                "operator": operator.id,
+                "simplified_to_m": _SIMPLIFY_M,
             },
-            "properties": {"kind": "track", "operator": operator.id},
         }
     ]
     for k, inc in enumerate(incursions):
-        seg = np.column_stack(
-            [track.lon[inc.first : inc.last + 1], track.lat[inc.first : inc.last + 1]]
-        )
+        sl = slice(inc.first, inc.last + 1)
+        seg = shapely.get_coordinates(_simplified(track.lon[sl], track.lat[sl]))
         coords = [list(entry[k]), *seg.tolist(), list(exit_[k])]
         feats.append(
             {
@@ -179,7 +190,6 @@ def run_audit(
                 },
             }
         )
-    auth_ll = shapely.make_valid(inv(authorized))
     feats.append(
         {
             "type": "Feature",
