@@ -62,7 +62,9 @@ __all__ = [
     "BEAMS_COLUMNS",
     "MAX_ROWS",
     "WIND_MAX_EXTRAPOLATION_S",
+    "CsvTable",
     "ReadingsTable",
+    "TimeColumn",
     "WindTable",
     "interpolate_wind",
     "read_beams",
@@ -309,12 +311,15 @@ class CsvTable:
         self.close()
 
     def has(self, name: str) -> bool:
+        """Return whether the header names column ``name``."""
         return name in self.index
 
     def missing(self, names: Sequence[str]) -> list[str]:
+        """Return the ``names`` the header lacks."""
         return [n for n in names if n not in self.index]
 
     def fail_missing(self, missing: Sequence[str], expected: str) -> None:
+        """Raise the FormatError naming the missing columns and what was expected."""
         found = ", ".join(repr(h) for h in self.header if h) or "nothing"
         noun = "column" if len(missing) == 1 else "columns"
         raise FormatError(
@@ -340,6 +345,7 @@ class CsvTable:
             yield lineno, fields
 
     def require_rows(self) -> None:
+        """Raise a FormatError if the file had a header but no rows."""
         if self.rows == 0:
             raise FormatError(self.path, f"no {self.what}: the file has a header but no rows")
 
@@ -367,6 +373,7 @@ class TimeColumn:
         self._first_line = 0
 
     def parse(self, text: str, lineno: int) -> float:
+        """Return the time in seconds of one cell (ISO 8601 -> seconds since 1970 UTC)."""
         s = text.strip()
         if not s:
             raise FormatError(self.path, f"line {lineno}: time is empty")
