@@ -62,6 +62,31 @@ def ring(arcs: list[np.ndarray], idx: list[int]) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def unwrap(ring: np.ndarray) -> np.ndarray:
+    """Make a ring's longitudes continuous across the antimeridian (may leave [-180, 180])."""
+    lon = ring[:, 0].copy()
+    jumps = np.diff(lon)
+    shift = np.concatenate([[0.0], -360.0 * np.round(jumps / 360.0)])
+    lon = lon + np.cumsum(shift)
+    return np.column_stack([lon, ring[:, 1]])
+
+
+def fold(poly: Polygon) -> list[Polygon]:
+    """Cut a polygon that extends beyond +-180 degrees at the antimeridian and fold it back."""
+    x0, _, x1, _ = poly.bounds
+    if x0 >= -180.0 and x1 <= 180.0:
+        return [poly]
+    out: list[Polygon] = []
+    for k in (-1, 0, 1):
+        window = shapely.box(-180.0 + 360.0 * k, -90.0, 180.0 + 360.0 * k, 90.0)
+        part = shapely.intersection(poly, window)
+        if part.is_empty:
+            continue
+        moved = shapely.transform(part, lambda xy, k=k: xy - np.array([360.0 * k, 0.0]))
+        out.extend(polygons(moved))
+    return out
+
+
 def polygons(geom: shapely.Geometry) -> list[Polygon]:
     """Every polygon inside a geometry (collections and multi-parts flattened)."""
     if isinstance(geom, Polygon):
@@ -76,14 +101,21 @@ def geometry(arcs: list[np.ndarray], g: dict) -> MultiPolygon:
     polys = g["arcs"] if g["type"] == "MultiPolygon" else [g["arcs"]]
     out = []
     for p in polys:
-        rings = [ring(arcs, r) for r in p]
+        rings = [unwrap(ring(arcs, r)) for r in p]
         rings = [r for r in rings if len(np.unique(r, axis=0)) >= 3]
         if not rings:
             continue  # an islet smaller than the quantization
-        poly = Polygon(rings[0], rings[1:])
+        # holes unwrapped next to their shell
+        shell = rings[0]
+        holes = []
+        for h in rings[1:]:
+            h = h + np.array([360.0 * np.round((shell[:, 0].mean() - h[:, 0].mean()) / 360.0), 0])
+            holes.append(h)
+        poly = Polygon(shell, holes)
         if not poly.is_valid:
             poly = shapely.make_valid(poly)
-        out.extend(polygons(poly))
+        for part in polygons(poly):
+            out.extend(fold(part))
     out = [p for p in out if isinstance(p, Polygon) and p.area > 0]
     return MultiPolygon(polygons(shapely.union_all(out)))
 

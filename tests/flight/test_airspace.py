@@ -123,3 +123,18 @@ def test_distance_from_international_waters_to_a_territorial_sea(
         assert truth > 0
         assert r.distance_to_unauthorized_m is not None
         assert abs(r.distance_to_unauthorized_m - truth) < 1500.0, (lat, lon, truth)
+
+
+def test_countries_across_the_antimeridian_are_cut_there() -> None:
+    # Russia's Chukotka, Fiji and the Aleutians cross 180°: their land must not wrap the
+    # globe (a ring jumping from +180 to -180 would cover every longitude)
+    land = country_land()
+    rus = land.geometry[list(land.code).index("RUS")]
+    assert not shapely.contains_xy(rus, -150.0, 69.5)  # the north coast of Alaska
+    assert shapely.contains_xy(rus, 175.0, 67.0)  # Chukotka west of 180°
+    assert shapely.contains_xy(rus, -178.0, 67.0)  # and east of it
+    fiji = land.geometry[list(land.code).index("FJI")]
+    assert max(p.bounds[2] - p.bounds[0] for p in fiji.geoms) < 5.0
+    res = AirspaceChecker(BORDER).check(np.array([70.0]), np.array([-150.0]))[0]
+    assert res.zone == "USA" and res.distance_to_unauthorized_m is not None
+    assert res.distance_to_unauthorized_m > 200_000.0  # Canada is ~350 km away

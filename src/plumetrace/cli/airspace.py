@@ -159,6 +159,11 @@ def export(
             raise InvalidParameterError("the operator has no country: give --bbox")
         x0, y0, x1, y1 = shapely.total_bounds(np.array(sel, dtype=object))
         box = (max(-180.0, x0 - 1), max(-90.0, y0 - 1), min(180.0, x1 + 1), min(90.0, y1 + 1))
+        if box[2] - box[0] > 60.0 or box[3] - box[1] > 60.0:
+            raise InvalidParameterError(
+                f"the operator's countries span {box[2] - box[0]:.0f}° x {box[3] - box[1]:.0f}°; "
+                "give --bbox lon_min,lat_min,lon_max,lat_max (at most 60° across)"
+            )
     doc = export_zones(op, box, seas=_seas(maritime))
     write_geojson(out, doc["features"])
     typer.echo(f"{len(doc['features'])} zones -> {out}")

@@ -38,6 +38,7 @@ INTERNATIONAL = "international"
 
 _COAST_SPACING_M = 500.0
 _GRID_M = 1.0  # precision grid of the projected set operations (robustness)
+_MAX_SPAN_DEG = 60.0  # widest region one azimuthal-equidistant projection serves
 
 
 def local_projection(lon: float, lat: float) -> tuple[Transformer, Transformer]:
@@ -267,6 +268,11 @@ def build_zones(
     lon0, lat0, lon1, lat1 = bbox
     if not (-180.0 <= lon0 <= lon1 <= 180.0 and -90.0 <= lat0 <= lat1 <= 90.0):
         raise InvalidParameterError(f"not a lon/lat box: {bbox}")
+    if lon1 - lon0 > _MAX_SPAN_DEG or lat1 - lat0 > _MAX_SPAN_DEG:
+        raise InvalidParameterError(
+            f"region {lon0:g},{lat0:g},{lon1:g},{lat1:g} is too large for one local "
+            f"projection (at most {_MAX_SPAN_DEG:g}° across); split it"
+        )
     clon, clat = 0.5 * (lon0 + lon1), 0.5 * (lat0 + lat1)
     fwd, inv = local_projection(clon, clat)
     ring = shapely.LineString(

@@ -134,7 +134,11 @@ class AirspaceChecker:
         bbox = (lon0, lat0, min(180.0, lon0 + _TILE_DEG), min(90.0, lat0 + _TILE_DEG))
         radius = 4.0 * _MARGIN_M
         while todo.size and radius <= _MAX_RADIUS_M:
-            tile = self._areas(build_zones(self.countries, bbox, margin_m=radius, seas=self.seas))
+            try:
+                zones = build_zones(self.countries, bbox, margin_m=radius, seas=self.seas)
+            except InvalidParameterError:
+                break  # the search region outgrew one projection: leave these unknown
+            tile = self._areas(zones)
             if tile.edges is not None:
                 x, y = tile.zones.to_local(lon[todo], lat[todo])
                 found, near = tile.edges.query_nearest(
