@@ -138,3 +138,15 @@ def test_countries_across_the_antimeridian_are_cut_there() -> None:
     res = AirspaceChecker(BORDER).check(np.array([70.0]), np.array([-150.0]))[0]
     assert res.zone == "USA" and res.distance_to_unauthorized_m is not None
     assert res.distance_to_unauthorized_m > 200_000.0  # Canada is ~350 km away
+
+
+def test_zones_across_the_antimeridian() -> None:
+    # Fiji straddles 180°: its islands on both sides, and their territorial sea, are found
+    # from a tile on either side (an envelope in lon/lat would cover everything else)
+    op = Operator("fiji", "Fiji", ("FJI",))
+    res = AirspaceChecker(op).check(
+        np.array([-17.8, -16.6, -16.6]), np.array([178.0, -179.95, 179.95])
+    )
+    assert [r.zone for r in res] == ["FJI", "FJI", "FJI"]
+    assert all(r.allowed and r.distance_to_unauthorized_m for r in res)
+    assert all(r.distance_to_unauthorized_m < 100_000.0 for r in res)  # type: ignore[operator]

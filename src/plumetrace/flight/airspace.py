@@ -164,6 +164,25 @@ class Zones:
         return area
 
 
+def _lonlat_cover(area: BaseGeometry, inv: Transformer, clon: float) -> BaseGeometry:
+    """Lon/lat box(es) covering a projected area, cut at the antimeridian when it crosses.
+
+    Longitudes are unwrapped around the centre first: a plain envelope of an area
+    straddling ±180° would cover every longitude *but* the area's own.
+    """
+    xy = shapely.get_coordinates(shapely.segmentize(shapely.boundary(area), 5_000.0))
+    lon, lat = inv.transform(xy[:, 0], xy[:, 1])
+    lon = (np.asarray(lon) - clon + 180.0) % 360.0 - 180.0 + clon
+    a, b = float(np.min(lon)), float(np.max(lon))
+    y0, y1 = float(np.min(lat)), float(np.max(lat))
+    boxes = [shapely.box(max(a, -180.0), y0, min(b, 180.0), y1)]
+    if a < -180.0:
+        boxes.append(shapely.box(a + 360.0, y0, 180.0, y1))
+    if b > 180.0:
+        boxes.append(shapely.box(-180.0, y0, b - 360.0, y1))
+    return shapely.union_all(boxes)
+
+
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     """Only the polygonal parts of a geometry (set operations may leave lines and points)."""
     if geom.geom_type in ("Polygon", "MultiPolygon"):
@@ -282,7 +301,7 @@ def build_zones(
     region = shapely.envelope(shapely.buffer(corners, max(margin_m, 1.0)))
     # countries that can matter: land within the region plus a belt's breadth
     reach = shapely.buffer(region, TERRITORIAL_SEA_M * 2.0)
-    reach_ll = shapely.envelope(_project(reach, inv))
+    reach_ll = _lonlat_cover(reach, inv, clon)
     tree = shapely.STRtree(countries.geometry)
     cand = tree.query(reach_ll, predicate="intersects")
     codes: list[str] = []
