@@ -142,7 +142,13 @@ def main() -> None:
         merged.setdefault(code, (name, []))[1].append(blob)
     codes, names, blobs = [], [], []
     for code, (name, parts) in merged.items():
-        geom = MultiPolygon(polygons(shapely.union_all([shapely.from_wkb(b) for b in parts])))
+        union = shapely.union_all([shapely.from_wkb(b) for b in parts])
+        if code == "ATA":
+            # world-atlas stops Antarctica at its Mercator limit (-85.22 degrees): the land
+            # goes on to the pole
+            south = union.bounds[1]
+            union = shapely.union(union, shapely.box(-180.0, -90.0, 180.0, south + 1e-6))
+        geom = MultiPolygon(polygons(union))
         codes.append(code)
         names.append(name)
         blobs.append(shapely.to_wkb(geom))

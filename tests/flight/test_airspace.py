@@ -150,3 +150,14 @@ def test_zones_across_the_antimeridian() -> None:
     assert [r.zone for r in res] == ["FJI", "FJI", "FJI"]
     assert all(r.allowed and r.distance_to_unauthorized_m for r in res)
     assert all(r.distance_to_unauthorized_m < 100_000.0 for r in res)  # type: ignore[operator]
+
+
+def test_zones_at_the_poles() -> None:
+    # Antarctica covers the South Pole (the source data stop at -85.2°, the package
+    # extends it); the North Pole is international airspace
+    res = AirspaceChecker(BORDER).check(
+        np.array([-89.5, -86.0, 89.5]), np.array([0.0, -120.0, 10.0])
+    )
+    assert [r.zone for r in res] == ["ATA", "ATA", INTERNATIONAL]
+    assert res[2].allowed and res[2].distance_to_unauthorized_m is not None
+    assert 500_000.0 < res[2].distance_to_unauthorized_m < 800_000.0  # Greenland's sea

@@ -164,7 +164,9 @@ class Zones:
         return area
 
 
-def _lonlat_cover(area: BaseGeometry, inv: Transformer, clon: float) -> BaseGeometry:
+def _lonlat_cover(
+    area: BaseGeometry, fwd: Transformer, inv: Transformer, clon: float
+) -> BaseGeometry:
     """Lon/lat box(es) covering a projected area, cut at the antimeridian when it crosses.
 
     Longitudes are unwrapped around the centre first: a plain envelope of an area
@@ -175,12 +177,23 @@ def _lonlat_cover(area: BaseGeometry, inv: Transformer, clon: float) -> BaseGeom
     lon = (np.asarray(lon) - clon + 180.0) % 360.0 - 180.0 + clon
     a, b = float(np.min(lon)), float(np.max(lon))
     y0, y1 = float(np.min(lat)), float(np.max(lat))
+    for pole in (90.0, -90.0):  # an area around a pole: every longitude, up to the pole
+        px, py = fwd.transform(0.0, pole)
+        if shapely.contains_xy(area, px, py):
+            a, b = -180.0, 180.0
+            y0, y1 = min(y0, pole), max(y1, pole)
     boxes = [shapely.box(max(a, -180.0), y0, min(b, 180.0), y1)]
     if a < -180.0:
         boxes.append(shapely.box(a + 360.0, y0, 180.0, y1))
     if b > 180.0:
         boxes.append(shapely.box(-180.0, y0, b - 360.0, y1))
     return shapely.union_all(boxes)
+
+
+def _touches_pole(geom: BaseGeometry) -> bool:
+    """Whether a lon/lat geometry reaches latitude ±90° (a polar cap)."""
+    _, y0, _, y1 = geom.bounds
+    return bool(y0 <= -89.999999 or y1 >= 89.999999)
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -301,7 +314,7 @@ def build_zones(
     region = shapely.envelope(shapely.buffer(corners, max(margin_m, 1.0)))
     # countries that can matter: land within the region plus a belt's breadth
     reach = shapely.buffer(region, TERRITORIAL_SEA_M * 2.0)
-    reach_ll = _lonlat_cover(reach, inv, clon)
+    reach_ll = _lonlat_cover(reach, fwd, inv, clon)
     tree = shapely.STRtree(countries.geometry)
     cand = tree.query(reach_ll, predicate="intersects")
     codes: list[str] = []
@@ -310,11 +323,21 @@ def build_zones(
         clip_ll = shapely.intersection(countries.geometry[i], reach_ll)
         if clip_ll.is_empty:
             continue
-        land = _polygonal(
-            shapely.intersection(
-                _polygonal(shapely.make_valid(_project(clip_ll, fwd))), reach, grid_size=_GRID_M
+        if _touches_pole(clip_ll):
+            # a lon/lat polygon around a pole does not project (its pole edge collapses
+            # to a point): project what is not land instead, and take the rest
+            rest = _polygonal(
+                shapely.make_valid(_project(shapely.difference(reach_ll, clip_ll), fwd))
             )
-        )
+            land = _polygonal(shapely.difference(reach, rest, grid_size=_GRID_M))
+        else:
+            land = _polygonal(
+                shapely.intersection(
+                    _polygonal(shapely.make_valid(_project(clip_ll, fwd))),
+                    reach,
+                    grid_size=_GRID_M,
+                )
+            )
         if land.is_empty or land.area <= 0.0:
             continue
         codes.append(str(countries.code[i]))
