@@ -97,6 +97,7 @@ class AirspaceChecker:
         self.seas = seas
         self.countries = country_land() if countries is None else countries
         self._tiles: dict[tuple[int, int], _Tile] = {}
+        self._far_tiles: dict[tuple[tuple[int, int], float], _Tile] = {}
 
     def _areas(self, zones: Zones) -> _Tile:
         auth = zones.authorized(
@@ -134,21 +135,18 @@ class AirspaceChecker:
         bbox = (lon0, lat0, min(180.0, lon0 + _TILE_DEG), min(90.0, lat0 + _TILE_DEG))
         radius = 4.0 * _MARGIN_M
         while todo.size and radius <= _MAX_RADIUS_M:
-            try:
-                zones = build_zones(self.countries, bbox, margin_m=radius, seas=self.seas)
-            except InvalidParameterError:
-                break  # the search region outgrew one projection: leave these unknown
-            tile = self._areas(zones)
-            if tile.edges is not None:
+            cached = self._far_tiles.get((key, radius))
+            if cached is None:
+                try:
+                    zones = build_zones(self.countries, bbox, margin_m=radius, seas=self.seas)
+                except InvalidParameterError:
+                    break  # the search region outgrew one projection: leave these unknown
+                cached = self._far_tiles[(key, radius)] = self._areas(zones)
+            tile = cached
+            if not tile.unauthorized.is_empty:
+                # few points, big regions: a polygon distance beats a nearest-edge search
                 x, y = tile.zones.to_local(lon[todo], lat[todo])
-                found, near = tile.edges.query_nearest(
-                    shapely.points(x, y),
-                    max_distance=radius,
-                    return_distance=True,
-                    all_matches=False,
-                )
-                d = np.full(todo.shape[0], np.inf)
-                d[found[0]] = near
+                d = shapely.distance(shapely.points(x, y), tile.unauthorized)
                 ok = d <= radius
                 out[todo[ok]] = d[ok]
                 todo = todo[~ok]
