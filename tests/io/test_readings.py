@@ -9,14 +9,9 @@ import pytest
 from numpy.typing import ArrayLike, NDArray
 
 from plumetrace.errors import DataSourceError, FormatError, InvalidParameterError
-from plumetrace.io import readings
-from plumetrace.io.readings import (
-    WindTable,
-    interpolate_wind,
-    read_beams,
-    read_readings,
-    read_wind,
-)
+from plumetrace.io import _csv
+from plumetrace.io.readings import read_beams, read_readings
+from plumetrace.io.wind import WindTable, interpolate_wind, read_wind
 
 BEAMS = (
     "beam_id,sensor_x_m,sensor_y_m,sensor_z_m,reflector_x_m,reflector_y_m,reflector_z_m\n"
@@ -441,7 +436,7 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 
 def test_row_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readings, "MAX_ROWS", 3)
+    monkeypatch.setattr(_csv, "MAX_ROWS", 3)
     ok = _write(tmp_path, "OK.csv", POINT_HEAD + "\n" + "0,0,0,0,1,1,0\n" * 3)
     assert read_readings(ok).size == 3
     big = _write(tmp_path, "BIG.csv", POINT_HEAD + "\n" + "0,0,0,0,1,1,0\n" * 4)

@@ -3,7 +3,8 @@
 Every file is a CSV whose first row names the columns. Header names are matched
 case-insensitively with surrounding whitespace ignored; unknown columns are ignored;
 blank lines and lines starting with ``#`` are skipped; a UTF-8 byte-order mark is
-accepted. A file may hold at most :data:`MAX_ROWS` data rows.
+accepted. A file may hold at most :data:`~plumetrace.io._csv.MAX_ROWS` data rows. The
+wind file is read by :mod:`plumetrace.io.wind`.
 
 The local frame is metres with x east, y north and z up (height above ground). Wind
 directions are meteorological: the bearing the wind blows *from*, degrees clockwise from
@@ -35,50 +36,38 @@ WIND.csv
     ``time, wind_speed_m_s, wind_dir_deg[, turbulence]``: one row per distinct time. It
     is interpolated linearly in time to the readings (directions through their unit
     vectors, so 350° and 10° average to 0°), held constant beyond its ends, and must reach
-    to within :data:`WIND_MAX_EXTRAPOLATION_S` of every reading. Its times and the
-    readings' must be of the same kind (both ISO 8601 or both seconds). When it has a
+    to within :data:`~plumetrace.io.wind.WIND_MAX_EXTRAPOLATION_S` of every reading. Its
+    times and the readings' must be of the same kind (both ISO 8601 or both seconds). When it has a
     ``turbulence`` column with at least one value, that replaces the readings' own.
 """
 
 from __future__ import annotations
 
 import array
-import csv
-import datetime as dt
 import logging
 import math
-from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from plumetrace.errors import DataSourceError, FormatError, InvalidParameterError
+from plumetrace.errors import FormatError, InvalidParameterError
+from plumetrace.io._csv import (
+    CsvTable,
+    TimeColumn,
+    as_array,
+    doubles,
+    not_negative,
+    turbulence_field,
+    wrap_deg,
+)
 from plumetrace.io.tables import number_field
+from plumetrace.io.wind import WIND_COLUMNS, interpolate_at, read_wind
 
-__all__ = [
-    "BEAMS_COLUMNS",
-    "MAX_ROWS",
-    "WIND_MAX_EXTRAPOLATION_S",
-    "CsvTable",
-    "ReadingsTable",
-    "TimeColumn",
-    "WindTable",
-    "interpolate_wind",
-    "read_beams",
-    "read_readings",
-    "read_wind",
-]
+__all__ = ["BEAMS_COLUMNS", "ReadingsTable", "read_beams", "read_readings"]
 
 logger = logging.getLogger(__name__)
-
-MAX_ROWS = 2_000_000
-"""Most data rows one readings, beams or wind file may hold."""
-
-WIND_MAX_EXTRAPOLATION_S = 600.0
-"""How far (s) a reading may lie before the first or after the last wind record."""
 
 BEAMS_COLUMNS = (
     "beam_id",
@@ -92,7 +81,7 @@ BEAMS_COLUMNS = (
 """Required columns of BEAMS.csv."""
 
 _POINT = ("x_m", "y_m", "z_m")
-_WIND = ("wind_speed_m_s", "wind_dir_deg")
+_WIND = WIND_COLUMNS
 _MIN_BEAM_LENGTH_M = 1e-6
 
 _READINGS_KNOWN = ("time", *_POINT, "beam_id", "conc_ppm", "background_ppm", *_WIND, "turbulence")
@@ -104,50 +93,6 @@ _READINGS_EXPECTED = (
 
 
 # --------------------------------------------------------------------------- tables
-
-
-@dataclass(frozen=True)
-class WindTable:
-    """A wind record: N rows sorted by strictly increasing time.
-
-    Attributes
-    ----------
-    time_s : (N,) ndarray, s
-        Times: seconds since 1970-01-01 UTC when ``time_is_absolute``, else as given.
-    wind_speed_m_s : (N,) ndarray, m/s
-        Mean wind speed, not negative.
-    wind_dir_deg : (N,) ndarray, degrees in [0, 360)
-        Meteorological direction (from), clockwise from north.
-    turbulence_deg : (N,) ndarray, degrees
-        Sigma-theta (standard deviation of the horizontal wind direction); NaN where
-        unknown (everywhere when the file has no ``turbulence`` column).
-    time_is_absolute : bool
-        True when the file's times were ISO 8601.
-    path : Path or None
-        The file the record came from, named in error messages.
-    """
-
-    time_s: NDArray[np.float64]
-    wind_speed_m_s: NDArray[np.float64]
-    wind_dir_deg: NDArray[np.float64]
-    turbulence_deg: NDArray[np.float64]
-    time_is_absolute: bool
-    path: Path | None = None
-
-    def __post_init__(self) -> None:
-        n = self.time_s.shape[0] if self.time_s.ndim == 1 else -1
-        if n < 1:
-            raise InvalidParameterError("a wind record needs a one-dimensional, non-empty time_s")
-        for name in ("wind_speed_m_s", "wind_dir_deg", "turbulence_deg"):
-            if getattr(self, name).shape != (n,):
-                raise InvalidParameterError(f"{name} must have shape ({n},)")
-        if np.any(np.diff(self.time_s) <= 0.0):
-            raise InvalidParameterError("wind record times must be strictly increasing")
-
-    @property
-    def size(self) -> int:
-        """Number of wind records N."""
-        return int(self.time_s.shape[0])
 
 
 @dataclass(frozen=True)
@@ -237,198 +182,6 @@ def _natural_key(label: str) -> tuple[int, int, str]:
     return (0, int(label), "") if label.isdigit() else (1, 0, label)
 
 
-# --------------------------------------------------------------------------- CSV plumbing
-
-
-def _records(path: Path, what: str) -> Generator[tuple[int, list[str]], None, None]:
-    """Yield ``(line number, fields)`` of each non-blank, non-comment CSV record."""
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError as exc:
-        raise DataSourceError(path, f"{what} not found") from exc
-    except IsADirectoryError as exc:
-        raise DataSourceError(path, f"is a directory, not a {what}") from exc
-    except OSError as exc:
-        raise DataSourceError(path, f"cannot read: {exc.strerror or exc}") from exc
-    line_of = [0]  # the number of the last line the CSV reader consumed
-
-    def lines() -> Iterator[str]:
-        for n, line in enumerate(handle, start=1):
-            line_of[0] = n
-            stripped = line.strip()
-            if stripped and not stripped.startswith("#"):
-                yield line
-
-    with handle:
-        try:
-            for fields in csv.reader(lines()):
-                yield line_of[0], fields
-        except UnicodeDecodeError as exc:
-            raise FormatError(path, f"not a UTF-8 text file (byte {exc.start})") from exc
-        except csv.Error as exc:
-            raise FormatError(path, f"line {line_of[0]}: {exc}") from exc
-        except OSError as exc:
-            raise DataSourceError(path, f"cannot read: {exc.strerror or exc}") from exc
-
-
-class CsvTable:
-    """A CSV file's header and its data records, counted against :data:`MAX_ROWS`."""
-
-    def __init__(self, path: Path, what: str, known: Sequence[str]) -> None:
-        self.path = path
-        self.what = what
-        self._records: Generator[tuple[int, list[str]], None, None] = _records(path, what)
-        try:
-            first = next(self._records, None)
-            if first is None:
-                raise FormatError(path, f"no {what}: the file is empty")
-            self._read_header(first, known)
-        except BaseException:
-            self.close()
-            raise
-        self.rows = 0
-
-    def _read_header(self, first: tuple[int, list[str]], known: Sequence[str]) -> None:
-        self.header_line, raw = first
-        self.header = [h.strip().lower() for h in raw]
-        self.index: dict[str, int] = {}
-        for k, name in enumerate(self.header):
-            if name in known and name in self.index:
-                raise FormatError(
-                    self.path,
-                    f"line {self.header_line}: column {name!r} appears twice in the header",
-                )
-            self.index.setdefault(name, k)
-
-    def close(self) -> None:
-        """Close the file (also when reading stopped early)."""
-        self._records.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def has(self, name: str) -> bool:
-        """Return whether the header names column ``name``."""
-        return name in self.index
-
-    def missing(self, names: Sequence[str]) -> list[str]:
-        """Return the ``names`` the header lacks."""
-        return [n for n in names if n not in self.index]
-
-    def fail_missing(self, missing: Sequence[str], expected: str) -> None:
-        """Raise the FormatError naming the missing columns and what was expected."""
-        found = ", ".join(repr(h) for h in self.header if h) or "nothing"
-        noun = "column" if len(missing) == 1 else "columns"
-        raise FormatError(
-            self.path,
-            f"line {self.header_line}: missing {noun} {', '.join(missing)} (found: {found}); "
-            f"{expected}",
-        )
-
-    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        width = len(self.header)
-        for lineno, fields in self._records:
-            self.rows += 1
-            if self.rows > MAX_ROWS:
-                raise FormatError(
-                    self.path,
-                    f"more than {MAX_ROWS:,} rows of {self.what}; split the file or thin "
-                    "the readings",
-                )
-            if len(fields) != width:
-                raise FormatError(
-                    self.path, f"line {lineno}: {len(fields)} fields, the header has {width}"
-                )
-            yield lineno, fields
-
-    def require_rows(self) -> None:
-        """Raise a FormatError if the file had a header but no rows."""
-        if self.rows == 0:
-            raise FormatError(self.path, f"no {self.what}: the file has a header but no rows")
-
-
-def _not_negative(text: str, path: Path, lineno: int, column: str) -> float:
-    value = number_field(text, path, lineno, column)
-    if value < 0.0:
-        raise FormatError(path, f"line {lineno}: {column} {text.strip()!r} must not be negative")
-    return value
-
-
-def _turbulence(text: str, path: Path, lineno: int) -> float:
-    """Sigma-theta in degrees; an empty cell is unknown (NaN)."""
-    if not text.strip():
-        return math.nan
-    return _not_negative(text, path, lineno, "turbulence")
-
-
-class TimeColumn:
-    """Parses one file's time column, refusing a mix of ISO 8601 and seconds."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.absolute: bool | None = None
-        self._first_line = 0
-
-    def parse(self, text: str, lineno: int) -> float:
-        """Return the time in seconds of one cell (ISO 8601 -> seconds since 1970 UTC)."""
-        s = text.strip()
-        if not s:
-            raise FormatError(self.path, f"line {lineno}: time is empty")
-        absolute = False
-        try:
-            value = float(s)
-        except ValueError:
-            absolute = True
-            try:
-                stamp = dt.datetime.fromisoformat(s)
-            except ValueError:
-                raise FormatError(
-                    self.path,
-                    f"line {lineno}: time {s!r} is neither an ISO 8601 time nor a number "
-                    "of seconds",
-                ) from None
-            if stamp.tzinfo is None:
-                stamp = stamp.replace(tzinfo=dt.UTC)
-            value = stamp.timestamp()
-        if not math.isfinite(value):
-            raise FormatError(self.path, f"line {lineno}: time {s!r} is not finite")
-        if self.absolute is None:
-            self.absolute, self._first_line = absolute, lineno
-        elif absolute != self.absolute:
-            kinds = ("seconds", "an ISO 8601 time")
-            raise FormatError(
-                self.path,
-                f"line {lineno}: time {s!r} is {kinds[absolute]} but line {self._first_line} "
-                f"gives {kinds[not absolute]}; use one kind of time in the whole column",
-            )
-        return value
-
-
-def _wrap_deg(deg: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Wrap angles to [0, 360) (also when rounding would give exactly 360)."""
-    wrapped = np.mod(np.asarray(deg, dtype=np.float64), 360.0) + 0.0
-    wrapped[wrapped >= 360.0] = 0.0
-    return wrapped
-
-
-def _doubles() -> array.array[float]:
-    return array.array("d")
-
-
-def _as_array(values: array.array[float]) -> NDArray[np.float64]:
-    return np.array(values, dtype=np.float64)
-
-
-def _format_time(t: float, absolute: bool) -> str:
-    if not absolute:
-        return f"{t:g} s"
-    stamp = dt.datetime.fromtimestamp(t, tz=dt.UTC)
-    return stamp.isoformat().replace("+00:00", "Z")
-
-
 # --------------------------------------------------------------------------- beams
 
 
@@ -455,7 +208,7 @@ def read_beams(path: str | Path) -> dict[str, tuple[NDArray[np.float64], NDArray
     FormatError
         Naming the file and line: missing columns, no beams, wrong field count, an empty
         or duplicate beam id, a non-numeric or non-finite coordinate, a beam of zero
-        length, or more than :data:`MAX_ROWS` rows.
+        length, or more than :data:`~plumetrace.io._csv.MAX_ROWS` rows.
     """
     p = Path(path)
     with CsvTable(p, "beams", BEAMS_COLUMNS) as table:
@@ -489,171 +242,6 @@ def read_beams(path: str | Path) -> dict[str, tuple[NDArray[np.float64], NDArray
             where[beam] = lineno
         table.require_rows()
         return beams
-
-
-# --------------------------------------------------------------------------- wind
-
-
-def read_wind(path: str | Path) -> WindTable:
-    """Read a wind record.
-
-    Parameters
-    ----------
-    path : str or Path
-        WIND.csv with columns ``time, wind_speed_m_s, wind_dir_deg`` and optionally
-        ``turbulence`` (sigma-theta: the standard deviation of the horizontal wind
-        direction, degrees; an empty cell means unknown). Times are ISO 8601 (a time
-        without offset is UTC) or seconds; directions are meteorological (from,
-        clockwise from north), any finite value.
-
-    Returns
-    -------
-    WindTable
-        Rows sorted by time; directions wrapped to [0, 360).
-
-    Raises
-    ------
-    DataSourceError
-        If the file cannot be read.
-    FormatError
-        Naming the file and line: missing columns, no rows, wrong field count, a bad
-        time (or a mix of ISO 8601 and seconds), a non-numeric or non-finite value, a
-        negative speed or turbulence, two rows with the same time, or more than
-        :data:`MAX_ROWS` rows.
-    """
-    p = Path(path)
-    required = ("time", *_WIND)
-    with CsvTable(p, "wind records", (*required, "turbulence")) as table:
-        missing = table.missing(required)
-        if missing:
-            table.fail_missing(
-                missing, "expected 'time,wind_speed_m_s,wind_dir_deg' and optionally 'turbulence'"
-            )
-        it, isp, idr = (table.index[c] for c in required)
-        iturb = table.index.get("turbulence")
-        times = TimeColumn(p)
-        t, speed, direction, turb = _doubles(), _doubles(), _doubles(), _doubles()
-        lines = array.array("q")
-        for lineno, fields in table:
-            t.append(times.parse(fields[it], lineno))
-            speed.append(_not_negative(fields[isp], p, lineno, "wind_speed_m_s"))
-            direction.append(number_field(fields[idr], p, lineno, "wind_dir_deg"))
-            turb.append(math.nan if iturb is None else _turbulence(fields[iturb], p, lineno))
-            lines.append(lineno)
-        table.require_rows()
-        t_a = _as_array(t)
-        order = np.argsort(t_a, kind="stable")
-        t_a, line_a = t_a[order], np.asarray(lines)[order]
-        same = np.flatnonzero(np.diff(t_a) == 0.0)
-        if same.size:
-            k = int(same[0])
-            a, b = sorted((int(line_a[k]), int(line_a[k + 1])))
-            raise FormatError(
-                p,
-                f"lines {a} and {b} give the same time "
-                f"({_format_time(float(t_a[k]), bool(times.absolute))}); one wind record per time",
-            )
-        return WindTable(
-            time_s=t_a,
-            wind_speed_m_s=_as_array(speed)[order],
-            wind_dir_deg=_wrap_deg(_as_array(direction)[order]),
-            turbulence_deg=_as_array(turb)[order],
-            time_is_absolute=bool(times.absolute),
-            path=p,
-        )
-
-
-def _wind_error(table: WindTable, problem: str) -> Exception:
-    if table.path is None:
-        return InvalidParameterError(f"wind record: {problem}")
-    return FormatError(table.path, problem)
-
-
-def _interpolate(
-    table: WindTable,
-    time_s: NDArray[np.float64],
-    time_is_absolute: bool | None,
-    describe: Callable[[int], str],
-    readings_name: str,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    if time_is_absolute is not None and time_is_absolute != table.time_is_absolute:
-        kinds = ("seconds", "ISO 8601 times")
-        raise _wind_error(
-            table,
-            f"the wind record has {kinds[table.time_is_absolute]} but {readings_name} "
-            f"{kinds[time_is_absolute]}; use the same kind of time in both",
-        )
-    t0, t1 = float(table.time_s[0]), float(table.time_s[-1])
-    before = t0 - time_s
-    after = time_s - t1
-    for gap, side, edge, edge_t in ((before, "before", "starts", t0), (after, "after", "ends", t1)):
-        bad = np.flatnonzero(gap > WIND_MAX_EXTRAPOLATION_S)
-        if bad.size:
-            k = int(bad[0])
-            absolute = table.time_is_absolute
-            raise _wind_error(
-                table,
-                f"{describe(k)} at {_format_time(float(time_s[k]), absolute)} lies "
-                f"{float(gap[k]):g} s {side} the wind record, which {edge} at "
-                f"{_format_time(edge_t, absolute)}; the wind must cover every reading to "
-                f"within {WIND_MAX_EXTRAPOLATION_S:g} s",
-            )
-    rad = np.deg2rad(table.wind_dir_deg)
-    east = np.interp(time_s, table.time_s, np.sin(rad))
-    north = np.interp(time_s, table.time_s, np.cos(rad))
-    direction = _wrap_deg(np.rad2deg(np.arctan2(east, north)))
-    speed = np.interp(time_s, table.time_s, table.wind_speed_m_s)
-    turbulence = np.interp(time_s, table.time_s, table.turbulence_deg)
-    return (
-        np.asarray(speed, dtype=np.float64),
-        direction,
-        np.asarray(turbulence, dtype=np.float64),
-    )
-
-
-def interpolate_wind(
-    table: WindTable, time_s: ArrayLike, *, time_is_absolute: bool | None = None
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Interpolate a wind record to the given times.
-
-    Speed and turbulence are interpolated linearly in time; the direction through the
-    east and north components of its unit vector (so it is wrap-safe: 350° and 10°
-    average to 0°; exactly opposite directions average to 0°). Beyond the record's ends
-    the first or last record is held.
-
-    Parameters
-    ----------
-    table : WindTable
-        The wind record.
-    time_s : (M,) array_like, s
-        Times, on the same time base as ``table.time_s``.
-    time_is_absolute : bool, optional
-        Whether ``time_s`` came from ISO 8601 times; when given it must match
-        ``table.time_is_absolute``.
-
-    Returns
-    -------
-    wind_speed_m_s : (M,) ndarray, m/s
-    wind_dir_deg : (M,) ndarray, degrees in [0, 360)
-        Meteorological direction (from), clockwise from north.
-    turbulence_deg : (M,) ndarray, degrees
-        Sigma-theta; NaN where the record's neighbouring values are unknown.
-
-    Raises
-    ------
-    FormatError
-        Naming the wind file (when ``table.path`` is set; InvalidParameterError
-        otherwise): a time lies more than :data:`WIND_MAX_EXTRAPOLATION_S` before the
-        first or after the last record, or ``time_is_absolute`` differs from the record's.
-    InvalidParameterError
-        If ``time_s`` is not one-dimensional or holds non-finite values.
-    """
-    t = np.atleast_1d(np.asarray(time_s, dtype=np.float64))
-    if t.ndim != 1:
-        raise InvalidParameterError(f"time_s must be one-dimensional, got shape {t.shape}")
-    if not np.all(np.isfinite(t)):
-        raise InvalidParameterError("time_s holds non-finite values")
-    return _interpolate(table, t, time_is_absolute, lambda k: f"time_s[{k}]", "the readings have")
 
 
 # --------------------------------------------------------------------------- readings
@@ -696,7 +284,8 @@ def read_readings(
         (both ``x_m..`` and ``beam_id``; only one wind column), ``beam_id`` without
         ``beams``, no wind, no readings, a bad or mixed time, a non-numeric or non-finite
         value, a negative concentration, speed or turbulence, an unknown beam id,
-        ``background_ppm`` on some rows only, more than :data:`MAX_ROWS` rows, and
+        ``background_ppm`` on some rows only, more than
+        :data:`~plumetrace.io._csv.MAX_ROWS` rows, and
         the errors of :func:`read_beams` and :func:`read_wind`; a wind file whose times
         are of another kind than the readings' or that ends more than
         :data:`WIND_MAX_EXTRAPOLATION_S` away from a reading (the wind file is named).
@@ -740,7 +329,7 @@ def read_readings(
     turbulence = rows.turbulence[order]
     if wind_table is not None:
         line_sorted = rows.lines[order]
-        speed, direction, wind_turb = _interpolate(
+        speed, direction, wind_turb = interpolate_at(
             wind_table,
             t_a,
             rows.time_is_absolute,
@@ -751,7 +340,7 @@ def read_readings(
             turbulence = wind_turb
     else:
         speed = rows.wind_speed[order]
-        direction = _wrap_deg(rows.wind_dir[order])
+        direction = wrap_deg(rows.wind_dir[order])
     return ReadingsTable(
         time_s=t_a,
         start=start,
@@ -839,9 +428,9 @@ def _read_reading_rows(
     ipos = [] if ibeam is not None else [col[c] for c in _POINT]
     iwind = [col[c] for c in _WIND] if wind_columns else []
     times = TimeColumn(p)
-    t, conc, bg, turb = _doubles(), _doubles(), _doubles(), _doubles()
-    xyz = (_doubles(), _doubles(), _doubles())
-    speed, direction = _doubles(), _doubles()
+    t, conc, bg, turb = doubles(), doubles(), doubles(), doubles()
+    xyz = (doubles(), doubles(), doubles())
+    speed, direction = doubles(), doubles()
     lines = array.array("q")
     ids: list[str] = []
     interned: dict[str, str] = {}
@@ -860,7 +449,7 @@ def _read_reading_rows(
             ids.append(interned.setdefault(beam, beam))
         for store, k, name in zip(xyz, ipos, _POINT, strict=False):
             store.append(number_field(fields[k], p, lineno, name))
-        conc.append(_not_negative(fields[ic], p, lineno, "conc_ppm"))
+        conc.append(not_negative(fields[ic], p, lineno, "conc_ppm"))
         if ibg is not None:
             if fields[ibg].strip():
                 bg.append(number_field(fields[ibg], p, lineno, "background_ppm"))
@@ -878,21 +467,21 @@ def _read_reading_rows(
                     "give it on every row or on none",
                 )
         if iwind:
-            speed.append(_not_negative(fields[iwind[0]], p, lineno, "wind_speed_m_s"))
+            speed.append(not_negative(fields[iwind[0]], p, lineno, "wind_speed_m_s"))
             direction.append(number_field(fields[iwind[1]], p, lineno, "wind_dir_deg"))
-        turb.append(math.nan if iturb is None else _turbulence(fields[iturb], p, lineno))
+        turb.append(math.nan if iturb is None else turbulence_field(fields[iturb], p, lineno))
         lines.append(lineno)
     table.require_rows()
     m = len(t)
     return _ReadingRows(
         lines=np.asarray(lines, dtype=np.int64),
-        time_s=_as_array(t),
+        time_s=as_array(t),
         time_is_absolute=bool(times.absolute),
-        xyz=np.column_stack([_as_array(c) for c in xyz]) if ipos else np.zeros((m, 3)),
+        xyz=np.column_stack([as_array(c) for c in xyz]) if ipos else np.zeros((m, 3)),
         beam_id=ids if ibeam is not None else None,
-        conc=_as_array(conc),
-        background=_as_array(bg) if bg_given_line else None,
-        wind_speed=_as_array(speed),
-        wind_dir=_as_array(direction),
-        turbulence=_as_array(turb),
+        conc=as_array(conc),
+        background=as_array(bg) if bg_given_line else None,
+        wind_speed=as_array(speed),
+        wind_dir=as_array(direction),
+        turbulence=as_array(turb),
     )

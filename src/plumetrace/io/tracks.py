@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumetrace.errors import DataSourceError, FormatError
-from plumetrace.io.readings import MAX_ROWS, CsvTable, TimeColumn
+from plumetrace.io._csv import MAX_ROWS, CsvTable, TimeColumn
 from plumetrace.io.tables import number_field
 
 __all__ = ["Track", "read_track"]
