@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumetrace.errors import DataSourceError, FormatError, InvalidParameterError
-from plumetrace.io._atomic import atomic_write_bytes
+from plumetrace.io._atomic import atomic_path, atomic_write_bytes
 
 __all__ = [
     "GAS_CSV_COLUMNS",
@@ -35,6 +35,7 @@ __all__ = [
     "read_gas_csv",
     "read_json",
     "to_jsonable",
+    "write_csv",
     "write_json",
 ]
 
@@ -228,3 +229,12 @@ def read_json(path: str | Path) -> Any:
         raise FormatError(
             p, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
+
+
+def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """Write rows (mappings) as a CSV with a header, atomically; None becomes an empty cell."""
+    with atomic_path(path, suffix=".csv") as tmp, tmp.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])

@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from shapely.geometry import mapping
 
 from plumetrace import __version__
@@ -25,7 +23,7 @@ from plumetrace.errors import DataSourceError
 from plumetrace.flight.airspace import build_zones
 from plumetrace.flight.audit import Incursion, find_incursions
 from plumetrace.flight.operators import Operator
-from plumetrace.io._atomic import atomic_path
+from plumetrace.io.audit_png import write_audit_png
 from plumetrace.io.geojson import write_geojson
 from plumetrace.io.tables import write_json
 from plumetrace.io.tracks import Track, read_track
@@ -34,7 +32,6 @@ __all__ = ["AuditResult", "run_audit"]
 
 _MARGIN_M = 60_000.0
 _SIMPLIFY_M = 1.0
-_PLOT_POINTS = 50_000
 
 
 def _simplified(lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
@@ -199,54 +196,15 @@ def run_audit(
     )
     write_geojson(geo_path, feats)
     png_path = out.with_suffix(".png")
-    _map(png_path, track, incursions, auth_ll, report)
-    return AuditResult(report, out, geo_path, png_path)
-
-
-def _map(
-    path: Path,
-    track: Track,
-    incursions: list[Incursion],
-    authorized: shapely.Geometry,
-    report: dict[str, Any],
-) -> None:
-    fig = Figure(figsize=(7.5, 6.5), dpi=110)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    pad = 0.05 + 0.1 * max(np.ptp(track.lon), np.ptp(track.lat))
-    x0, x1 = track.lon.min() - pad, track.lon.max() + pad
-    y0, y1 = track.lat.min() - pad, track.lat.max() + pad
-    view = shapely.box(x0, y0, x1, y1)
-    for poly in shapely.get_parts(shapely.intersection(authorized, view)):
-        if poly.geom_type != "Polygon":
-            continue
-        xs, ys = poly.exterior.xy
-        ax.fill(xs, ys, color="tab:green", alpha=0.15, lw=0)
-        ax.plot(xs, ys, color="tab:green", lw=0.6)
-    step = max(1, track.size // _PLOT_POINTS)
-    ax.plot(track.lon[::step], track.lat[::step], color="tab:blue", lw=1.2, label="track")
-    for k, inc in enumerate(incursions):
-        sl = slice(inc.first, inc.last + 1)
-        ax.plot(
-            track.lon[sl],
-            track.lat[sl],
-            color="tab:red",
-            lw=2.5,
-            label="incursion" if k == 0 else None,
-        )
-        ax.plot(track.lon[inc.deepest], track.lat[inc.deepest], "x", color="tab:red", ms=9)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect(1.0 / max(np.cos(np.deg2rad(0.5 * (y0 + y1))), 0.05))
-    ax.locator_params(axis="x", nbins=4)
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    ax.set_title(
-        f"{report['operator']}: {len(incursions)} incursion(s), "
-        f"{report['total_unauthorized_s']:.0f} s unauthorized (green: authorized)",
-        fontsize=10,
+    write_audit_png(
+        png_path,
+        track.lon,
+        track.lat,
+        incursions,
+        auth_ll,
+        title=(
+            f"{report['operator']}: {len(incursions)} incursion(s), "
+            f"{report['total_unauthorized_s']:.0f} s unauthorized (green: authorized)"
+        ),
     )
-    if incursions:
-        ax.legend(loc="best", fontsize=8)
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png")
+    return AuditResult(report, out, geo_path, png_path)

@@ -9,7 +9,6 @@ excluded part) and ``plan.json`` (the summary).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,20 +21,16 @@ from shapely.geometry.base import BaseGeometry
 
 from plumetrace import __version__
 from plumetrace.data import country_land
-from plumetrace.errors import DataSourceError, InvalidParameterError
+from plumetrace.errors import InvalidParameterError
 from plumetrace.flight.airspace import build_zones
 from plumetrace.flight.operators import Operator
 from plumetrace.flight.survey import SurveyPlan, plan_survey
-from plumetrace.io._atomic import atomic_write_bytes
+from plumetrace.io._atomic import ensure_dir
 from plumetrace.io.geojson import read_polygons, write_geojson
+from plumetrace.io.missions import write_qgc_plan, write_waypoints
 from plumetrace.io.tables import write_json
 
 __all__ = ["PlanOptions", "PlanResult", "run_plan_survey"]
-
-_MAV_CMD_NAV_WAYPOINT = 16
-_MAV_CMD_NAV_RETURN_TO_LAUNCH = 20
-_MAV_CMD_NAV_TAKEOFF = 22
-_MAV_FRAME_GLOBAL_RELATIVE_ALT = 3
 
 
 @dataclass(frozen=True)
@@ -71,94 +66,6 @@ class PlanResult:
     summary: dict[str, Any]
     plan: SurveyPlan
     out_dir: Path
-
-
-def _polygons_latlon(geom: BaseGeometry) -> list[dict[str, Any]]:
-    out = []
-    for poly in shapely.get_parts(geom):
-        if poly.geom_type != "Polygon":
-            continue
-        out.append(
-            {
-                "inclusion": True,
-                "version": 1,
-                "polygon": [[y, x] for x, y in list(poly.exterior.coords)[:-1]],
-            }
-        )
-        for hole in poly.interiors:
-            out.append(
-                {
-                    "inclusion": False,
-                    "version": 1,
-                    "polygon": [[y, x] for x, y in list(hole.coords)[:-1]],
-                }
-            )
-    return out
-
-
-def _qgc_plan(
-    wp_ll: np.ndarray, home: tuple[float, float], opts: PlanOptions, fence: BaseGeometry
-) -> dict[str, Any]:
-    alt = opts.altitude_m
-    items: list[dict[str, Any]] = []
-
-    def item(command: int, lat: float, lon: float, a: float) -> None:
-        items.append(
-            {
-                "type": "SimpleItem",
-                "autoContinue": True,
-                "command": command,
-                "doJumpId": len(items) + 1,
-                "frame": _MAV_FRAME_GLOBAL_RELATIVE_ALT,
-                "params": [0, 0, 0, None, lat, lon, a],
-                "Altitude": a,
-                "AltitudeMode": 1,
-                "AMSLAltAboveTerrain": None,
-            }
-        )
-
-    item(_MAV_CMD_NAV_TAKEOFF, home[0], home[1], alt)
-    for lon, lat in wp_ll:
-        item(_MAV_CMD_NAV_WAYPOINT, float(lat), float(lon), alt)
-    item(_MAV_CMD_NAV_RETURN_TO_LAUNCH, 0.0, 0.0, 0.0)
-    return {
-        "fileType": "Plan",
-        "version": 1,
-        "groundStation": "plumetrace",
-        "mission": {
-            "version": 2,
-            "firmwareType": 12,
-            "vehicleType": 2,
-            "cruiseSpeed": opts.speed_m_s,
-            "hoverSpeed": opts.speed_m_s,
-            "plannedHomePosition": [home[0], home[1], 0.0],
-            "items": items,
-        },
-        "geoFence": {"version": 2, "circles": [], "polygons": _polygons_latlon(fence)},
-        "rallyPoints": {"version": 2, "points": []},
-    }
-
-
-def _wpl(wp_ll: np.ndarray, home: tuple[float, float], alt: float) -> str:
-    rows = ["QGC WPL 110"]
-    rows.append(f"0\t1\t0\t{_MAV_CMD_NAV_WAYPOINT}\t0\t0\t0\t0\t{home[0]:.8f}\t{home[1]:.8f}\t0\t1")
-    seq = 1
-    rows.append(
-        f"{seq}\t0\t{_MAV_FRAME_GLOBAL_RELATIVE_ALT}\t{_MAV_CMD_NAV_TAKEOFF}\t0\t0\t0\t0"
-        f"\t{home[0]:.8f}\t{home[1]:.8f}\t{alt:g}\t1"
-    )
-    for lon, lat in wp_ll:
-        seq += 1
-        rows.append(
-            f"{seq}\t0\t{_MAV_FRAME_GLOBAL_RELATIVE_ALT}\t{_MAV_CMD_NAV_WAYPOINT}\t0\t0\t0"
-            f"\t0\t{lat:.8f}\t{lon:.8f}\t{alt:g}\t1"
-        )
-    seq += 1
-    rows.append(
-        f"{seq}\t0\t{_MAV_FRAME_GLOBAL_RELATIVE_ALT}\t{_MAV_CMD_NAV_RETURN_TO_LAUNCH}"
-        "\t0\t0\t0\t0\t0\t0\t0\t1"
-    )
-    return "\n".join(rows) + "\n"
 
 
 def run_plan_survey(
@@ -199,22 +106,19 @@ def run_plan_survey(
     )
     wp_ll = np.asarray(shapely.get_coordinates(zones.to_lonlat(shapely.MultiPoint(plan.waypoints))))
     home = options.home if options.home is not None else (float(wp_ll[0, 1]), float(wp_ll[0, 0]))
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataSourceError(
-            out_dir, f"cannot create the output directory: {exc.strerror}"
-        ) from exc
+    ensure_dir(out_dir)
     fence_ll = shapely.make_valid(
         zones.to_lonlat(shapely.intersection(authorized, shapely.buffer(aoi, margin)))
     )
-    atomic_write_bytes(
+    write_qgc_plan(
         out_dir / "mission.plan",
-        json.dumps(_qgc_plan(wp_ll, home, options, fence_ll), indent=2).encode(),
+        wp_ll,
+        home=home,
+        altitude_m=options.altitude_m,
+        speed_m_s=options.speed_m_s,
+        fence=fence_ll,
     )
-    atomic_write_bytes(
-        out_dir / "mission.waypoints", _wpl(wp_ll, home, options.altitude_m).encode()
-    )
+    write_waypoints(out_dir / "mission.waypoints", wp_ll, home=home, altitude_m=options.altitude_m)
     excluded = shapely.difference(aoi, authorized)
     feats = []
     for k, line in enumerate(plan.lines):

@@ -11,7 +11,6 @@ readings (in ``locate``'s format) and the estimate after every reading are writt
 
 from __future__ import annotations
 
-import csv
 import logging
 import math
 import time
@@ -40,9 +39,9 @@ from plumetrace.insitu.plume import ForwardModel
 from plumetrace.insitu.prior import Prior
 from plumetrace.insitu.smc import SourceEstimator
 from plumetrace.insitu.summary import PosteriorSummary, summarize
-from plumetrace.io._atomic import atomic_path, ensure_dir
+from plumetrace.io._atomic import ensure_dir
 from plumetrace.io.locate_png import write_posterior_png
-from plumetrace.io.tables import write_json
+from plumetrace.io.tables import write_csv, write_json
 from plumetrace.sim.filament import FilamentModel, FilamentSpec
 
 __all__ = ["SortieOptions", "SortieResult", "run_sim_sniff", "run_sortie"]
@@ -324,14 +323,6 @@ def run_sortie(
     return SortieResult(truth_doc, rows, est, summary, box, Observations.concat(parts))
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    with atomic_path(path, suffix=".csv") as tmp, tmp.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(columns)
-        for r in rows:
-            w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
-
-
 def run_sim_sniff(
     out_dir: Path, options: SortieOptions, progress: Callable[[int, int], None] | None = None
 ) -> SortieResult:
@@ -341,7 +332,7 @@ def run_sim_sniff(
     res = run_sortie(options, progress)
     seconds = time.perf_counter() - t0
     track_cols = list(res.rows[0].keys()) + (["plan_ms"] if "plan_ms" not in res.rows[0] else [])
-    _write_csv(out_dir / "track.csv", res.rows, track_cols)
+    write_csv(out_dir / "track.csv", res.rows, track_cols)
     readings = [
         {
             "time": r["time_s"],
@@ -356,7 +347,7 @@ def run_sim_sniff(
         }
         for r in res.rows
     ]
-    _write_csv(out_dir / "readings.csv", readings, list(readings[0].keys()))
+    write_csv(out_dir / "readings.csv", readings, list(readings[0].keys()))
     write_json(out_dir / "truth.json", res.truth)
     s = res.summary
     doc = {
