@@ -221,6 +221,9 @@ def survey(
             "inside authorized airspace so that turns stay inside."
         ),
     ] = 0.0,
+    boundary_margin_m: Annotated[
+        float, typer.Option(help="Keep waypoints this far inside authorized airspace, m.")
+    ] = 5.0,
     home: Annotated[
         str | None, typer.Option(help="LAT,LON of launch (default: first line).")
     ] = None,
@@ -243,6 +246,7 @@ def survey(
         speed_m_s=speed_m_s,
         heading_deg=heading_deg,
         turn_radius_m=turn_radius_m,
+        boundary_margin_m=boundary_margin_m,
         home=None if h is None else (h[0], h[1]),
     )
     res = run_plan_survey(aoi, op, out, opts, seas=_seas(maritime))

@@ -1,7 +1,8 @@
 """Survey planning: parallel lines over an area, inside authorized airspace only.
 
 Everything is in projected metres. The flyable area is the authorized airspace shrunk by
-the turn radius, so that turns at the line ends stay inside; lines run at ``heading`` across
+the turn radius plus a safety margin (5 m by default), so that turns at the line ends
+stay inside and no waypoint sits on a border; lines run at ``heading`` across
 the area to cover (the authorized part of the AOI, reached up to half a swath beyond its
 edge where that is still flyable), spaced ``swath · (1 - side_overlap)`` apart, and are
 flown back and forth. A connection between two lines that would leave authorized airspace
@@ -86,12 +87,9 @@ def _lines(area: BaseGeometry, heading_deg: float, spacing: float) -> list[NDArr
     uv = _rotate(coords, heading_deg)
     u0, u1 = uv[:, 0].min(), uv[:, 0].max()
     v0, v1 = uv[:, 1].min() - 1.0, uv[:, 1].max() + 1.0
+    # n lines, evenly spread, no farther apart than the spacing
     n = max(1, math.ceil((u1 - u0) / spacing))
-    offsets = (
-        u0 + (np.arange(n) + 0.5) * (u1 - u0) / n
-        if n * spacing > (u1 - u0)
-        else (u0 + (np.arange(n) + 0.5) * spacing)
-    )
+    offsets = u0 + (np.arange(n) + 0.5) * (u1 - u0) / n
     out: list[NDArray[np.float64]] = []
     for k, u in enumerate(offsets):
         ends = _rotate(np.array([[u, v0], [u, v1]]), heading_deg, inverse=True)
@@ -157,6 +155,7 @@ def plan_survey(
     side_overlap: float = 0.2,
     heading_deg: float | None = None,
     turn_radius_m: float = 0.0,
+    boundary_margin_m: float = 5.0,
 ) -> SurveyPlan:
     """Plan parallel survey lines over the authorized part of an AOI (projected metres).
 
@@ -169,12 +168,14 @@ def plan_survey(
         raise InvalidParameterError("swath must be > 0 m")
     if not 0.0 <= side_overlap <= 0.9:
         raise InvalidParameterError("side overlap must be in [0, 0.9]")
-    if not turn_radius_m >= 0.0:
-        raise InvalidParameterError("turn radius must be >= 0 m")
+    if not turn_radius_m >= 0.0 or not boundary_margin_m >= 0.0:
+        raise InvalidParameterError("turn radius and boundary margin must be >= 0 m")
     target = shapely.intersection(aoi, authorized)
     if target.is_empty or target.area <= 0.0:
         raise InvalidParameterError("no part of the AOI is in the operator's authorized airspace")
-    flyable = shapely.buffer(authorized, -turn_radius_m) if turn_radius_m > 0 else authorized
+    # stay clear of forbidden airspace by the turn radius plus a safety margin: a waypoint
+    # exactly on a border is on it for one GPS fix and across it for the next
+    flyable = shapely.buffer(authorized, -(turn_radius_m + boundary_margin_m))
     reach = shapely.intersection(shapely.buffer(target, 0.5 * swath_m), flyable)
     if reach.is_empty:
         raise InvalidParameterError(

@@ -22,7 +22,7 @@ from plumetrace.errors import InvalidParameterError
 from plumetrace.insitu.likelihood import NoiseModel
 from plumetrace.insitu.observations import Observations
 from plumetrace.insitu.plume import ForwardModel
-from plumetrace.insitu.prior import STATE, Prior, to_params
+from plumetrace.insitu.prior import Prior, to_params
 
 __all__ = ["EstimatorStats", "SourceEstimator", "effective_sample_size", "systematic_resample"]
 
@@ -52,7 +52,6 @@ class EstimatorStats:
     tempering_steps: int = 0
     rejuvenations: int = 0
     mcmc_steps: int = 0
-    accepted: float = 0.0
     seconds_update: float = 0.0
     seconds_rejuvenate: float = 0.0
     acceptance: list[float] = field(default_factory=list)
@@ -287,7 +286,3 @@ class SourceEstimator:
     def predict_ppm(self, obs: Observations) -> NDArray[np.float64]:
         """(N, M) predicted enhancement of hypothetical readings under every particle."""
         return self.model.predict_ppm(to_params(self.theta), obs)
-
-    def state_names(self) -> tuple[str, ...]:
-        """Names of the state columns."""
-        return STATE

@@ -83,13 +83,13 @@ _DEMO_AOI = {
 
 def _flight_ops(out: Path, say: Step) -> tuple[dict[str, Any], dict[str, Any]]:
     """Plan a survey for the border unit and audit a track that strays into Mexico."""
+    from plumetrace.io._atomic import ensure_dir
     from plumetrace.io.geojson import write_geojson
     from plumetrace.io.operators import read_operators
     from plumetrace.pipeline.audit import run_audit
     from plumetrace.pipeline.plan import PlanOptions, run_plan_survey
 
-    flight = out / "flight"
-    flight.mkdir(parents=True, exist_ok=True)
+    flight = ensure_dir(out / "flight")
     operator = read_operators()["border-unit"]
     write_geojson(
         flight / "aoi.geojson",

@@ -44,6 +44,7 @@ class PlanOptions:
     speed_m_s: float = 15.0
     heading_deg: float | None = None
     turn_radius_m: float = 0.0
+    boundary_margin_m: float = 5.0
     home: tuple[float, float] | None = None
 
     def swath(self) -> float:
@@ -103,6 +104,7 @@ def run_plan_survey(
         side_overlap=options.side_overlap,
         heading_deg=options.heading_deg,
         turn_radius_m=options.turn_radius_m,
+        boundary_margin_m=options.boundary_margin_m,
     )
     wp_ll = np.asarray(shapely.get_coordinates(zones.to_lonlat(shapely.MultiPoint(plan.waypoints))))
     home = options.home if options.home is not None else (float(wp_ll[0, 1]), float(wp_ll[0, 0]))
@@ -155,6 +157,7 @@ def run_plan_survey(
         "heading_deg": plan.heading_deg,
         "altitude_m": options.altitude_m,
         "turn_radius_m": options.turn_radius_m,
+        "boundary_margin_m": options.boundary_margin_m,
         "waypoints": int(plan.waypoints.shape[0]),
         "plumetrace_version": __version__,
     }
