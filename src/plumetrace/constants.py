@@ -61,13 +61,10 @@ def kg_m2_per_ppm_m(
     One ppm·m is a 1 m path of the gas at 10⁻⁶ mole fraction: ``1e-6 · P / (R T) · M``.
     For CH4 at 101325 Pa and 288.15 K this is 6.784e-7 kg/m².
     """
-    from plumetrace.errors import InvalidParameterError
-
-    if gas not in MOLAR_MASS_KG_MOL:
-        raise InvalidParameterError(
-            f"unknown gas {gas!r}; known: {', '.join(sorted(MOLAR_MASS_KG_MOL))}"
-        )
-    return 1e-6 * pressure_pa / (GAS_CONSTANT_J_MOL_K * temperature_k) * MOLAR_MASS_KG_MOL[gas]
+    # a 1 m path at 1 ppm holds the mass of 1 m³ at 1 ppm
+    return kg_m3_per_ppm(
+        molar_mass_kg_mol(gas), pressure_pa=pressure_pa, temperature_k=temperature_k
+    )
 
 
 def molar_mass_kg_mol(gas: str = "ch4", molar_mass: float | None = None) -> float:

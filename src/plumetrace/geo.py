@@ -13,7 +13,7 @@ from pyproj import CRS, Transformer
 
 from plumetrace.errors import InvalidParameterError
 
-__all__ = ["Georef", "local_to_lonlat", "utm_crs_for", "utm_georef"]
+__all__ = ["Georef", "local_projection", "local_to_lonlat", "utm_crs_for", "utm_georef"]
 
 
 @dataclass(frozen=True)
@@ -169,10 +169,18 @@ def local_to_lonlat(
         raise InvalidParameterError(
             f"origin must be LAT,LON in degrees (got {origin_lat},{origin_lon})"
         )
-    proj = Transformer.from_crs(
-        f"+proj=aeqd +lat_0={origin_lat} +lon_0={origin_lon} +datum=WGS84 +units=m",
-        "EPSG:4326",
-        always_xy=True,
-    )
+    _, proj = local_projection(origin_lon, origin_lat)
     lon, lat = proj.transform(np.asarray(x_m, dtype=np.float64), np.asarray(y_m, dtype=np.float64))
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+
+
+def local_projection(lon: float, lat: float) -> tuple[Transformer, Transformer]:
+    """Forward (lon/lat -> m) and inverse transformers of an AEQD centred on (lon, lat).
+
+    The azimuthal equidistant projection on WGS 84 is exact in distance and bearing from
+    its centre: the local metric frame of surveys, sorties and airspace regions.
+    """
+    crs = f"+proj=aeqd +lat_0={lat:.8f} +lon_0={lon:.8f} +datum=WGS84 +units=m +no_defs"
+    fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    return fwd, inv

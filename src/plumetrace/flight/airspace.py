@@ -27,8 +27,9 @@ from shapely.geometry.base import BaseGeometry
 
 from plumetrace.data import CountryLand
 from plumetrace.errors import InvalidParameterError
+from plumetrace.geo import local_projection
 
-__all__ = ["INTERNATIONAL", "TERRITORIAL_SEA_M", "Zones", "build_zones", "local_projection"]
+__all__ = ["INTERNATIONAL", "TERRITORIAL_SEA_M", "Zones", "build_zones"]
 
 TERRITORIAL_SEA_M = 22_224.0
 """Breadth of the territorial sea: 12 nautical miles (UNCLOS art. 3), m."""
@@ -39,14 +40,6 @@ INTERNATIONAL = "international"
 _COAST_SPACING_M = 500.0
 _GRID_M = 1.0  # precision grid of the projected set operations (robustness)
 _MAX_SPAN_DEG = 60.0  # widest region one azimuthal-equidistant projection serves
-
-
-def local_projection(lon: float, lat: float) -> tuple[Transformer, Transformer]:
-    """Forward (lon/lat -> m) and inverse transformers of an AEQD centred on (lon, lat)."""
-    crs = f"+proj=aeqd +lat_0={lat:.8f} +lon_0={lon:.8f} +datum=WGS84 +units=m +no_defs"
-    fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    return fwd, inv
 
 
 def _project(geom: BaseGeometry, tr: Transformer) -> BaseGeometry:
@@ -76,7 +69,7 @@ class Zones:
     sea: tuple[BaseGeometry, ...]
     _fwd: Transformer = field(repr=False, compare=False)
     _inv: Transformer = field(repr=False, compare=False)
-    _tree: shapely.STRtree = field(repr=False, compare=False)
+    _zone_geoms: tuple[BaseGeometry, ...] = field(repr=False, compare=False)
     _labels: tuple[str, ...] = field(repr=False, compare=False)
 
     def to_local(
@@ -110,7 +103,7 @@ class Zones:
         ya = np.asarray(y, np.float64)
         out = np.full(xa.shape[0], INTERNATIONAL, dtype="<U13")
         todo = np.ones(xa.shape[0], dtype=bool)
-        for geom, label in zip(self._tree.geometries, self._labels, strict=True):
+        for geom, label in zip(self._zone_geoms, self._labels, strict=True):
             x0, y0, x1, y1 = geom.bounds
             cand = np.flatnonzero(todo & (xa >= x0) & (xa <= x1) & (ya >= y0) & (ya <= y1))
             if cand.size == 0:
@@ -373,7 +366,6 @@ def build_zones(
     geoms = [*lands, *clipped]
     labels = (*codes, *codes)
     keep = [k for k, g in enumerate(geoms) if not g.is_empty]
-    str_tree = shapely.STRtree([geoms[k] for k in keep])
     return Zones(
         centre=(clon, clat),
         region=region,
@@ -382,6 +374,6 @@ def build_zones(
         sea=tuple(clipped),
         _fwd=fwd,
         _inv=inv,
-        _tree=str_tree,
+        _zone_geoms=tuple(geoms[k] for k in keep),
         _labels=tuple(labels[k] for k in keep),
     )
