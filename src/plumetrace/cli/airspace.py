@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,8 +9,9 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from plumetrace.cli.locate import parse_numbers
+from plumetrace.cli._options import parse_numbers
 from plumetrace.errors import InvalidParameterError
+from plumetrace.io.points import parse_latlon_lines
 
 __all__ = ["app", "operator_option_help"]
 
@@ -48,30 +48,6 @@ def _operator(operators: Path | None, operator: str):  # type: ignore[no-untyped
             f"no operator {operator!r} in {where}; known: {', '.join(sorted(ops))}"
         )
     return ops[operator]
-
-
-def _read_lines() -> tuple[np.ndarray, np.ndarray]:
-    text = sys.stdin.read()
-    try:  # numpy's C parser for the plain case; the careful loop names a bad line
-        data = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, comments="#")
-        if data.shape[1] == 2 and np.all(np.isfinite(data)):
-            return data[:, 0], data[:, 1]
-    except ValueError:
-        pass
-    return _parse_lines(text.splitlines())
-
-
-def _parse_lines(lines: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    lats: list[float] = []
-    lons: list[float] = []
-    for n, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        lat, lon = parse_numbers(text, 2, f"stdin line {n}", "lat,lon")
-        lats.append(lat)
-        lons.append(lon)
-    return np.array(lats), np.array(lons)
 
 
 def _json_lines(
@@ -119,7 +95,7 @@ def check(
     if json_lines:
         if lat is not None or lon is not None:
             raise InvalidParameterError("give LAT LON or --json-lines, not both")
-        lats, lons = _read_lines()
+        lats, lons = parse_latlon_lines(sys.stdin.read(), "stdin")
     else:
         if lat is None or lon is None:
             raise InvalidParameterError("give LAT LON (or --json-lines with lat,lon on stdin)")

@@ -7,27 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from plumetrace.cli._options import parse_numbers
 from plumetrace.cli._progress import console, progress_bar
-from plumetrace.errors import InvalidParameterError
 
 if TYPE_CHECKING:
     from plumetrace.pipeline.locate import LocateResult
 
-__all__ = ["parse_numbers", "register"]
+__all__ = ["register"]
 
 Dispersion = Literal["briggs-rural", "briggs-urban", "pasquill-gifford", "isotropic"]
-
-
-def parse_numbers(text: str, count: int, option: str, form: str) -> tuple[float, ...]:
-    """Parse ``count`` comma-separated finite numbers of an option, or raise one clear error."""
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        raise InvalidParameterError(f"{option} must be {form} (got {text!r})") from None
-    if len(values) != count or not all(v == v and abs(v) != float("inf") for v in values):
-        raise InvalidParameterError(f"{option} must be {form} (got {text!r})")
-    return values
 
 
 def _report(result: LocateResult) -> None:

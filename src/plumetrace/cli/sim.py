@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from plumetrace.cli._options import parse_numbers
 from plumetrace.errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -35,15 +36,7 @@ def parse_origin(text: str) -> tuple[float, float]:
     InvalidParameterError
         If the text is not two comma-separated numbers.
     """
-    parts = text.split(",")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        lat, lon = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise InvalidParameterError(
-            f"--origin must be LAT,LON in degrees (e.g. 31.9,-102.2), got {text!r}"
-        ) from None
+    lat, lon = parse_numbers(text, 2, "--origin", "LAT,LON in degrees (e.g. 31.9,-102.2)")
     return lat, lon
 
 
