@@ -11,11 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AuthError",
     "ConfigurationError",
+    "ConflictError",
     "DataSourceError",
     "FormatError",
     "InvalidParameterError",
     "InvalidRadianceError",
+    "NotFoundError",
     "PlumetraceError",
     "RetrievalError",
     "TargetSpectrumError",
@@ -69,3 +72,32 @@ class TargetSpectrumError(PlumetraceError, ValueError):
 
 class RetrievalError(PlumetraceError, ArithmeticError):
     """A retrieval failed numerically (e.g. a singular background covariance)."""
+
+
+class NotFoundError(PlumetraceError, LookupError):
+    """A record (site, flight, user …) does not exist (HTTP 404)."""
+
+
+class ConflictError(PlumetraceError, RuntimeError):
+    """A stale update: the record changed since it was read (HTTP 409).
+
+    Optimistic locking never overwrites silently; reload and retry.
+    """
+
+
+class AuthError(PlumetraceError, PermissionError):
+    """Not logged in, a bad password or token, or a role not allowed (HTTP 401/403).
+
+    Parameters
+    ----------
+    message : str
+    status : int
+        401 (who are you?) or 403 (you may not).
+    """
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        self.status = status
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type[AuthError], tuple[str, int]]:
+        return (type(self), (str(self), self.status))

@@ -1,0 +1,55 @@
+"""The one configuration object: ``PLUMETRACE_`` environment variables.
+
+Read only by ``cli`` and ``api`` and passed down as plain arguments (the store, the
+pipeline and the kernels never read the environment).
+
+``PLUMETRACE_HOME``
+    Where the embedded database, evidence files and context layers live; the user data
+    directory (``platformdirs``) by default.
+``PLUMETRACE_DATABASE_URL``
+    A SQLAlchemy URL; ``sqlite:///$PLUMETRACE_HOME/plumetrace.db`` by default, e.g.
+    ``postgresql+psycopg://user@127.0.0.1:5432/plumetrace`` for a team.
+``PLUMETRACE_TOKEN_TTL_H``
+    Lifetime of an API bearer token in hours (12 by default).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("plumetrace", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """plumetrace settings from ``PLUMETRACE_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="PLUMETRACE_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    database_url: str | None = None
+    token_ttl_h: float = Field(default=12.0, gt=0)
+
+    @property
+    def url(self) -> str:
+        """Return the database URL: the configured one, else SQLite under ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'plumetrace.db'}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Return the directory of content-addressed evidence files."""
+        return self.home / "evidence"
+
+    @property
+    def context_dir(self) -> Path:
+        """Return the directory of loaded context layers (population rasters)."""
+        return self.home / "context"

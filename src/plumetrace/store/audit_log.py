@@ -1,0 +1,180 @@
+"""The append-only, hash-chained audit log: who changed what, when, before and after.
+
+Each event's hash is the SHA-256 of its canonical JSON (sequence number, time, actor,
+action, entity, entity id, before, after) and of the previous event's hash, so editing or
+deleting any event breaks every later link. The database also refuses UPDATE and DELETE on
+the table (triggers, see the initial migration); :func:`verify` catches what gets past
+that (a dropped trigger, an edited file). Deleting events from the end leaves a valid but
+shorter chain: publish the head (``plumetrace audit-log verify`` prints it) and check
+against it with ``expect_head``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from plumetrace.store.models import AuditEvent
+from plumetrace.store.types import utcnow
+
+__all__ = ["GENESIS", "AuditVerification", "append_event", "event_hash", "jsonable", "verify"]
+
+GENESIS = "0" * 64
+"""``prev_hash`` of the first event."""
+
+_LOCK_KEY = 7_240_001  # PostgreSQL advisory lock serialising appends
+
+
+def jsonable(value: Any) -> Any:
+    """Return ``value`` with datetimes as ISO strings and tuples as lists (JSON-ready)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def event_hash(
+    seq: int,
+    time: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    prev_hash: str,
+) -> str:
+    """Return the SHA-256 (hex) that chains one event to the previous one."""
+    doc = [seq, time.isoformat(), actor, action, entity, entity_id, before, after, prev_hash]
+    raw = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def append_event(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction.
+
+    Appends are serialised (a PostgreSQL advisory transaction lock; SQLite's single
+    writer), so the chain never forks.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    head = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq = 1 if head is None else head.seq + 1
+    prev = GENESIS if head is None else head.hash
+    now = utcnow()
+    b = None if before is None else jsonable(before)
+    a = None if after is None else jsonable(after)
+    ev = AuditEvent(
+        seq=seq,
+        time=now,
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=b,
+        after=a,
+        prev_hash=prev,
+        hash=event_hash(seq, now, actor, action, entity, entity_id, b, a, prev),
+    )
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+@dataclass
+class AuditVerification:
+    """Outcome of :func:`verify`.
+
+    Attributes
+    ----------
+    ok : bool
+    events : int
+    head_seq : int
+        Sequence number of the last event (0 when empty).
+    head_hash : str
+    problems : list of str
+        One sentence per broken link (first 100).
+    """
+
+    ok: bool
+    events: int
+    head_seq: int
+    head_hash: str
+    problems: list[str] = field(default_factory=list)
+
+
+def _iter_events(session: Session, chunk: int = 5000) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(chunk)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def verify(session: Session, expect_head: str | None = None) -> AuditVerification:
+    """Recompute the chain and report every edit, deletion or reordering.
+
+    Parameters
+    ----------
+    session : Session
+    expect_head : str, optional
+        A previously published ``SEQ:HASH``; the chain must still contain it.
+    """
+    problems: list[str] = []
+    prev = GENESIS
+    expected_seq = 1
+    n = 0
+    head_seq = 0
+    seen_expected = expect_head is None
+    for ev in _iter_events(session):
+        n += 1
+        if ev.seq != expected_seq:
+            problems.append(f"events {expected_seq}-{ev.seq - 1} are missing")
+        if ev.prev_hash != prev:
+            problems.append(f"event {ev.seq}: does not link to the previous event")
+        h = event_hash(
+            ev.seq,
+            ev.time,
+            ev.actor,
+            ev.action,
+            ev.entity,
+            ev.entity_id,
+            ev.before,
+            ev.after,
+            ev.prev_hash,
+        )
+        if h != ev.hash:
+            problems.append(f"event {ev.seq}: content does not match its hash (edited)")
+        if expect_head is not None and f"{ev.seq}:{ev.hash}" == expect_head:
+            seen_expected = True
+        prev = ev.hash
+        head_seq = ev.seq
+        expected_seq = ev.seq + 1
+    if not seen_expected:
+        problems.append(f"the published head {expect_head} is no longer in the chain")
+    return AuditVerification(not problems, n, head_seq, prev if n else GENESIS, problems[:100])

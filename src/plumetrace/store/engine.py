@@ -1,0 +1,90 @@
+"""Engines and sessions: SQLite (WAL) by default, PostgreSQL for a team.
+
+The only place a database connection is configured. Callers pass a URL (from
+:class:`~plumetrace.settings.Settings`); nothing here reads the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from plumetrace.errors import ConfigurationError
+
+__all__ = ["make_engine", "session_scope"]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create an engine for ``url``; a SQLite file's directory is created if missing.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL, e.g. ``sqlite:///home/plumetrace.db`` or
+        ``postgresql+psycopg://user@127.0.0.1:5432/db``.
+    echo : bool
+        Log every statement (debugging).
+
+    Raises
+    ------
+    ConfigurationError
+        If the URL cannot be parsed or names an unsupported backend.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(f"database URL {url!r} cannot be parsed: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10)
+    raise ConfigurationError(
+        f"database URL {url!r}: only sqlite and postgresql are supported, not {backend}"
+    )
+
+
+@contextmanager
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """Yield a session that commits on success and rolls back on any error.
+
+    Parameters
+    ----------
+    engine : Engine
+    write : bool
+        The unit of work writes: on SQLite it takes the write lock up front
+        (``BEGIN IMMEDIATE``) so concurrent writers queue instead of failing on a stale
+        snapshot; on PostgreSQL row locks and the audit-log lock do that job.
+    """
+    factory = sessionmaker(engine, expire_on_commit=False)
+    with factory() as session:
+        try:
+            if write and engine.dialect.name == "sqlite":
+                session.execute(text("BEGIN IMMEDIATE"))
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

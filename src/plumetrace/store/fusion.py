@@ -1,0 +1,664 @@
+"""Fusion in the database: evidence -> sites, with merges, splits and confidence.
+
+The decisions are the kernels' (:mod:`plumetrace.sites.fusion`,
+:mod:`plumetrace.sites.confidence`); this module loads the sites near a batch of
+evidence, runs the kernels on a local projection and writes back what changed: new sites,
+updated positions and counts, merged sites, explainable evidence links and the pass
+record each confidence rests on.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from plumetrace.errors import ConflictError
+from plumetrace.geo import local_projection
+from plumetrace.sites.confidence import (
+    ConfidenceModel,
+    EvidenceSummary,
+    report_llr,
+    site_confidence,
+)
+from plumetrace.sites.fusion import FusionOptions, SiteTracker, split_outliers
+from plumetrace.sites.priority import site_priority
+from plumetrace.store.models import Coverage, Detection, EvidenceLink, Report, Site, SitePass
+
+__all__ = [
+    "Evidence",
+    "FusionOutcome",
+    "fuse",
+    "mark_passes",
+    "new_site_id",
+    "pass_counts",
+    "recompute_site",
+    "split_site",
+]
+
+_DEG_M = 111_320.0  # metres per degree of latitude (for bounding boxes only)
+
+
+def new_site_id() -> str:
+    """Return a fresh site identifier (``site-`` and 10 hex digits)."""
+    return f"site-{secrets.token_hex(5)}"
+
+
+@dataclass
+class Evidence:
+    """One piece of evidence to fuse (a detection or a report row, already built)."""
+
+    kind: str  # detection | report
+    id: str
+    lat: float
+    lon: float
+    sigma_m: float
+    time: datetime
+    rate_kg_h: float | None = None
+    rate_lo_kg_h: float | None = None
+    rate_hi_kg_h: float | None = None
+    score: float | None = None
+    llr: float = 0.0  # reports: report_llr
+    site_id: str | None = None  # filled by fuse()
+
+
+@dataclass
+class FusionOutcome:
+    """What a fusion batch did."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    merged: list[tuple[str, str]] = field(default_factory=list)  # (dropped, kept)
+    split: list[tuple[str, str]] = field(default_factory=list)  # (from, new)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 0.01), 0.99)
+    return math.log(p / (1 - p))
+
+
+def _bbox(lats: Sequence[float], lons: Sequence[float], margin_m: float) -> tuple[float, ...]:
+    lat0 = float(np.mean(lats))
+    dlat = margin_m / _DEG_M
+    dlon = margin_m / (_DEG_M * max(math.cos(math.radians(lat0)), 0.01))
+    return min(lats) - dlat, max(lats) + dlat, min(lons) - dlon, max(lons) + dlon
+
+
+def _rate_fields(site: dict[str, Any]) -> None:
+    n = site["n_rated"]
+    if n == 0:
+        site["rate_kg_h"] = site["rate_lo_kg_h"] = site["rate_hi_kg_h"] = None
+        return
+    mean = site["log_rate_sum"] / n
+    site["rate_kg_h"] = math.exp(mean)
+    if n > 1:
+        var = max(site["log_rate_sq_sum"] / n - mean * mean, 0.0) * n / (n - 1)
+        sd = max(math.sqrt(var), 0.1)
+        site["rate_lo_kg_h"] = math.exp(mean - sd)
+        site["rate_hi_kg_h"] = math.exp(mean + sd)
+
+
+def _confidence(site: dict[str, Any], model: ConfidenceModel) -> None:
+    summary = EvidenceSummary(
+        passes=site["n_passes"],
+        passes_detected=site["n_passes_detected"],
+        report_llr=site["report_llr"],
+        reports=site["n_reports"],
+        score_logit_sum=site["score_logit_sum"],
+        scored=site["n_scored"],
+    )
+    conf, terms = site_confidence(summary, model)
+    site["confidence"] = conf
+    site["confidence_terms"] = {k: round(v, 4) for k, v in terms.items()}
+    site["priority"] = site_priority(conf, site["rate_kg_h"], site.get("exposure"))
+
+
+_SITE_STATS = (
+    "id",
+    "lat",
+    "lon",
+    "pos_weight",
+    "uncertainty_m",
+    "n_detections",
+    "n_reports",
+    "n_passes",
+    "n_passes_detected",
+    "report_llr",
+    "score_logit_sum",
+    "n_scored",
+    "log_rate_sum",
+    "log_rate_sq_sum",
+    "n_rated",
+    "rate_kg_h",
+    "rate_lo_kg_h",
+    "rate_hi_kg_h",
+    "first_seen",
+    "last_seen",
+    "exposure",
+    "version",
+    "created",
+)
+
+
+def _blank_site(sid: str, ev: Evidence, now: datetime) -> dict[str, Any]:
+    return {
+        "id": sid,
+        "lat": ev.lat,
+        "lon": ev.lon,
+        "pos_weight": 0.0,
+        "uncertainty_m": ev.sigma_m,
+        "n_detections": 0,
+        "n_reports": 0,
+        "n_passes": 0,
+        "n_passes_detected": 0,
+        "report_llr": 0.0,
+        "score_logit_sum": 0.0,
+        "n_scored": 0,
+        "log_rate_sum": 0.0,
+        "log_rate_sq_sum": 0.0,
+        "n_rated": 0,
+        "rate_kg_h": None,
+        "rate_lo_kg_h": None,
+        "rate_hi_kg_h": None,
+        "first_seen": ev.time,
+        "last_seen": ev.time,
+        "exposure": None,
+        "version": 0,
+        "created": now,
+    }
+
+
+def _add_evidence(site: dict[str, Any], ev: Evidence) -> None:
+    if ev.kind == "detection":
+        site["n_detections"] += 1
+        if ev.score is not None:
+            site["score_logit_sum"] += _logit(ev.score)
+            site["n_scored"] += 1
+        if ev.rate_kg_h is not None and ev.rate_kg_h > 0:
+            lr = math.log(ev.rate_kg_h)
+            site["log_rate_sum"] += lr
+            site["log_rate_sq_sum"] += lr * lr
+            site["n_rated"] += 1
+            if site["n_rated"] == 1:
+                site["rate_lo_kg_h"], site["rate_hi_kg_h"] = ev.rate_lo_kg_h, ev.rate_hi_kg_h
+    else:
+        site["n_reports"] += 1
+        site["report_llr"] += ev.llr
+    site["first_seen"] = min(site["first_seen"] or ev.time, ev.time)
+    site["last_seen"] = max(site["last_seen"] or ev.time, ev.time)
+
+
+def _coverage_flights(
+    session: Session, lats: list[float], lons: list[float]
+) -> dict[int, set[str]]:
+    """For each point, the flights whose recorded coverage contains it."""
+    out: dict[int, set[str]] = {i: set() for i in range(len(lats))}
+    if not lats:
+        return out
+    s, n, w, e = _bbox(lats, lons, 0.0)
+    rows = session.execute(
+        select(Coverage.flight_id, Coverage.footprint_geojson).where(
+            Coverage.min_lat <= n,
+            Coverage.max_lat >= s,
+            Coverage.min_lon <= e,
+            Coverage.max_lon >= w,
+        )
+    ).all()
+    if not rows:
+        return out
+    pts = shapely.points(np.asarray(lons), np.asarray(lats))
+    for flight, text in rows:
+        geom = shapely.from_geojson(text)
+        shapely.prepare(geom)
+        for i in np.flatnonzero(shapely.contains(geom, pts)):
+            out[int(i)].add(flight)
+    return out
+
+
+def pass_counts(session: Session, site_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """Return ``{site: (passes, passes that detected it)}`` from the pass records."""
+    ids = list(site_ids)
+    out: dict[str, tuple[int, int]] = {}
+    for k in range(0, len(ids), 500):
+        chunk = ids[k : k + 500]
+        rows = session.execute(
+            select(
+                SitePass.site_id,
+                func.count(),
+                func.count().filter(SitePass.detected.is_(True)),
+            )
+            .where(SitePass.site_id.in_(chunk))
+            .group_by(SitePass.site_id)
+        ).all()
+        out.update({r[0]: (int(r[1]), int(r[2])) for r in rows})
+    return out
+
+
+def mark_passes(session: Session, pairs: dict[tuple[str, str], tuple[datetime, bool]]) -> None:
+    """Upsert (site, flight) pass records; ``detected`` only ever turns on."""
+    if not pairs:
+        return
+    by_flight: dict[str, list[str]] = {}
+    for site_id, flight_id in pairs:
+        by_flight.setdefault(flight_id, []).append(site_id)
+    existing: dict[tuple[str, str], bool] = {}
+    for flight_id, sites in by_flight.items():
+        for k in range(0, len(sites), 500):
+            rows = session.execute(
+                select(SitePass.site_id, SitePass.detected).where(
+                    SitePass.flight_id == flight_id, SitePass.site_id.in_(sites[k : k + 500])
+                )
+            ).all()
+            existing.update({(r[0], flight_id): bool(r[1]) for r in rows})
+    new = [
+        {"site_id": s, "flight_id": f, "time": t, "detected": d, "covered": True}
+        for (s, f), (t, d) in pairs.items()
+        if (s, f) not in existing
+    ]
+    if new:
+        session.execute(insert(SitePass), new)
+    turn_on = [
+        {"s": s, "f": f} for (s, f), (_t, d) in pairs.items() if d and existing.get((s, f)) is False
+    ]
+    for row in turn_on:
+        session.execute(
+            update(SitePass)
+            .where(SitePass.site_id == row["s"], SitePass.flight_id == row["f"])
+            .values(detected=True)
+        )
+
+
+def fuse(
+    session: Session,
+    evidence: list[Evidence],
+    *,
+    flight_id: str | None,
+    options: FusionOptions,
+    model: ConfidenceModel,
+    now: datetime,
+) -> FusionOutcome:
+    """Associate evidence with sites (creating, updating and merging them) and rescore.
+
+    ``evidence`` rows must already be inserted (detections, reports); their ``site_id``
+    is set here. ``flight_id`` is the pass the detections came from (None for reports).
+    """
+    outcome = FusionOutcome()
+    if not evidence:
+        return outcome
+    lats = [e.lat for e in evidence]
+    lons = [e.lon for e in evidence]
+    s, n, w, e_ = _bbox(lats, lons, options.max_link_m * 2)
+    cols = [getattr(Site, c) for c in _SITE_STATS]
+    rows = session.execute(
+        select(*cols).where(
+            Site.lat.between(s, n), Site.lon.between(w, e_), Site.status != "merged"
+        )
+    ).all()
+    sites: list[dict[str, Any]] = [dict(zip(_SITE_STATS, r, strict=True)) for r in rows]
+    lon0, lat0 = float(np.mean(lons)), float(np.mean(lats))
+    fwd, inv = local_projection(lon0, lat0)
+    if sites:
+        sx, sy = fwd.transform([r["lon"] for r in sites], [r["lat"] for r in sites])
+    else:
+        sx, sy = [], []
+    tracker = SiteTracker(
+        np.asarray(sx, dtype=np.float64),
+        np.asarray(sy, dtype=np.float64),
+        np.asarray([r["pos_weight"] for r in sites], dtype=np.float64),
+        options,
+    )
+    ex, ey = fwd.transform(lons, lats)
+    touched: set[int] = set()
+    links: list[dict[str, Any]] = []
+    order = sorted(range(len(evidence)), key=lambda k: (evidence[k].time, evidence[k].id))
+    for k in order:
+        ev = evidence[k]
+        a = tracker.add(float(ex[k]), float(ey[k]), ev.sigma_m)
+        if a.created:
+            sites.append(_blank_site(new_site_id(), ev, now))
+        site = sites[a.site]
+        _add_evidence(site, ev)
+        ev.site_id = site["id"]
+        touched.add(a.site)
+        if ev.kind == "detection":
+            weight = model.coef["score"] * (_logit(ev.score) if ev.score is not None else 0.0)
+        else:
+            weight = model.coef["reports"] * ev.llr
+        reason = (
+            f"founded the site ({ev.sigma_m:.0f} m 1-sigma)"
+            if a.created
+            else f"{a.distance_m:.0f} m from the site, {a.mahalanobis:.2f} sigma "
+            f"(gate {math.sqrt(options.gate_chi2):.2f})"
+        )
+        links.append(
+            {
+                "site_id": site["id"],
+                "kind": ev.kind,
+                "evidence_id": ev.id,
+                "distance_m": a.distance_m,
+                "mahalanobis": a.mahalanobis,
+                "weight": weight,
+                "reason": reason,
+                "time": now,
+            }
+        )
+    n_existing = len(rows)
+    # merges among the touched sites and their neighbours
+    for i in sorted(touched):
+        if not tracker.alive(i):
+            continue
+        for j in tracker.merge_candidates(i):
+            if not tracker.alive(j) or not tracker.alive(i):
+                continue
+            keep, drop = (i, j) if _older(sites[i], sites[j]) else (j, i)
+            tracker.merge(keep, drop)
+            _merge_stats(sites[keep], sites[drop])
+            outcome.merged.append((sites[drop]["id"], sites[keep]["id"]))
+            touched.add(keep)
+    redirect = {sites[d]["id"]: sites[tracker_root(tracker, d)]["id"] for d in tracker.merged_into}
+    for ev in evidence:
+        ev.site_id = redirect.get(ev.site_id or "", ev.site_id)
+    for link in links:
+        link["site_id"] = redirect.get(link["site_id"], link["site_id"])
+    # positions back to lon/lat
+    live = [i for i in sorted(touched) if tracker.alive(i)]
+    if live:
+        xs = [tracker.position(i)[0] for i in live]
+        ys = [tracker.position(i)[1] for i in live]
+        lo, la = inv.transform(xs, ys)
+        for i, lon_i, lat_i in zip(live, np.atleast_1d(lo), np.atleast_1d(la), strict=True):
+            sites[i]["lon"], sites[i]["lat"] = float(lon_i), float(lat_i)
+            sites[i]["pos_weight"] = tracker.weight(i)
+            sites[i]["uncertainty_m"] = tracker.position(i)[2]
+    new_idx = [i for i in live if i >= n_existing]
+    # pass records: this flight detected its sites; earlier coverage covered new ones
+    pairs: dict[tuple[str, str], tuple[datetime, bool]] = {}
+    if flight_id is not None:
+        for ev in evidence:
+            if ev.kind == "detection" and ev.site_id:
+                pairs[(ev.site_id, flight_id)] = (ev.time, True)
+    cov = _coverage_flights(
+        session, [sites[i]["lat"] for i in new_idx], [sites[i]["lon"] for i in new_idx]
+    )
+    for pos, i in enumerate(new_idx):
+        for f in cov[pos]:
+            pairs.setdefault((sites[i]["id"], f), (sites[i]["first_seen"], False))
+    # write: new sites first (evidence rows point to them), then the rest
+    if new_idx:
+        session.execute(
+            insert(Site),
+            [_site_row(sites[i], now) for i in new_idx],
+        )
+    born = {site["id"] for site in sites[n_existing:]}
+    for dropped, kept in outcome.merged:
+        if dropped not in born:  # sites born and merged in this batch never reach the db
+            _relink(session, dropped, kept, now)
+    _set_evidence_sites(session, evidence)
+    mark_passes(session, pairs)
+    if links:
+        session.execute(insert(EvidenceLink), links)
+    counts = pass_counts(session, [sites[i]["id"] for i in live])
+    updates = []
+    for i in live:
+        site = sites[i]
+        site["n_passes"], site["n_passes_detected"] = counts.get(site["id"], (0, 0))
+        _rate_fields(site)
+        _confidence(site, model)
+        if i >= n_existing:
+            outcome.created.append(site["id"])
+            session.execute(update(Site).where(Site.id == site["id"]).values(**_score_row(site)))
+        else:
+            outcome.updated.append(site["id"])
+            updates.append(site)
+    for site in updates:
+        vals = _site_row(site, now)
+        vals.pop("id")
+        vals.pop("created")
+        vals["version"] = site["version"] + 1
+        res = session.execute(
+            update(Site)
+            .where(Site.id == site["id"], Site.version == site["version"])
+            .values(**vals)
+        )
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(f"site {site['id']} changed during ingest; retry")
+    for dropped, kept in outcome.merged:
+        if dropped in born:
+            continue
+        session.execute(
+            update(Site)
+            .where(Site.id == dropped)
+            .values(status="merged", merged_into=kept, version=Site.version + 1, updated=now)
+        )
+    return outcome
+
+
+def tracker_root(tracker: SiteTracker, i: int) -> int:
+    """Follow merges from site index ``i`` to the live site that absorbed it."""
+    while i in tracker.merged_into:
+        i = tracker.merged_into[i]
+    return i
+
+
+def _older(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a["version"] and not b["version"]:
+        return True
+    if b["version"] and not a["version"]:
+        return False
+    return bool((a["created"], a["id"]) <= (b["created"], b["id"]))
+
+
+def _merge_stats(keep: dict[str, Any], drop: dict[str, Any]) -> None:
+    for key in (
+        "n_detections",
+        "n_reports",
+        "report_llr",
+        "score_logit_sum",
+        "n_scored",
+        "log_rate_sum",
+        "log_rate_sq_sum",
+        "n_rated",
+    ):
+        keep[key] += drop[key]
+    keep["first_seen"] = min(keep["first_seen"], drop["first_seen"])
+    keep["last_seen"] = max(keep["last_seen"], drop["last_seen"])
+
+
+def _site_row(site: dict[str, Any], now: datetime) -> dict[str, Any]:
+    keys = [k for k in _SITE_STATS if k not in ("version",)]
+    row = {k: site[k] for k in keys}
+    row.update(
+        {
+            "confidence": site.get("confidence", 0.0),
+            "confidence_terms": site.get("confidence_terms", {}),
+            "priority": site.get("priority", 0.0),
+            "status": "candidate",
+            "updated": now,
+        }
+    )
+    if site["version"] == 0:
+        row["version"] = 1
+    else:
+        row.pop("status")
+    return row
+
+
+def _score_row(site: dict[str, Any]) -> dict[str, Any]:
+    keys = ("n_passes", "n_passes_detected", "confidence", "confidence_terms", "priority")
+    return {k: site[k] for k in keys} | {
+        "rate_kg_h": site["rate_kg_h"],
+        "rate_lo_kg_h": site["rate_lo_kg_h"],
+        "rate_hi_kg_h": site["rate_hi_kg_h"],
+    }
+
+
+def _set_evidence_sites(session: Session, evidence: list[Evidence]) -> None:
+    det = [{"id": e.id, "site_id": e.site_id} for e in evidence if e.kind == "detection"]
+    rep = [{"id": e.id, "site_id": e.site_id} for e in evidence if e.kind == "report"]
+    if det:
+        session.execute(update(Detection), det)
+    if rep:
+        session.execute(update(Report), rep)
+
+
+def _relink(session: Session, dropped: str, kept: str, now: datetime) -> None:
+    """Move a merged site's evidence, links and pass records to the site that kept it."""
+    session.execute(update(Detection).where(Detection.site_id == dropped).values(site_id=kept))
+    session.execute(update(Report).where(Report.site_id == dropped).values(site_id=kept))
+    kept_links = select(EvidenceLink.kind, EvidenceLink.evidence_id).where(
+        EvidenceLink.site_id == kept
+    )
+    dup = session.execute(
+        select(EvidenceLink.id).where(
+            EvidenceLink.site_id == dropped,
+            EvidenceLink.evidence_id.in_(kept_links.with_only_columns(EvidenceLink.evidence_id)),
+        )
+    ).scalars()
+    ids = list(dup)
+    if ids:
+        session.execute(delete(EvidenceLink).where(EvidenceLink.id.in_(ids)))
+    session.execute(
+        update(EvidenceLink).where(EvidenceLink.site_id == dropped).values(site_id=kept)
+    )
+    drop_passes = session.execute(
+        select(SitePass.flight_id, SitePass.time, SitePass.detected).where(
+            SitePass.site_id == dropped
+        )
+    ).all()
+    pairs = {(kept, f): (t, bool(d)) for f, t, d in drop_passes}
+    session.execute(delete(SitePass).where(SitePass.site_id == dropped))
+    mark_passes(session, pairs)
+
+
+def recompute_site(session: Session, site_id: str, model: ConfidenceModel, now: datetime) -> None:
+    """Rebuild one site's position, counts, rate and confidence from its evidence rows."""
+    dets = session.execute(
+        select(
+            Detection.id,
+            Detection.lat,
+            Detection.lon,
+            Detection.uncertainty_m,
+            Detection.time,
+            Detection.rate_kg_h,
+            Detection.rate_lo_kg_h,
+            Detection.rate_hi_kg_h,
+            Detection.score,
+        ).where(Detection.site_id == site_id)
+    ).all()
+    reps = session.execute(
+        select(
+            Report.id,
+            Report.lat,
+            Report.lon,
+            Report.uncertainty_m,
+            Report.time,
+            Report.source_reliability,
+            Report.credibility,
+        ).where(Report.site_id == site_id)
+    ).all()
+    evs = [
+        Evidence("detection", d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8]) for d in dets
+    ] + [Evidence("report", r[0], r[1], r[2], r[3], r[4], llr=report_llr(r[5], r[6])) for r in reps]
+    site_row = session.execute(
+        select(*[getattr(Site, c) for c in _SITE_STATS]).where(Site.id == site_id)
+    ).one()
+    site = dict(zip(_SITE_STATS, site_row, strict=True))
+    if not evs:
+        return
+    fresh = _blank_site(site_id, evs[0], now)
+    for ev in evs:
+        _add_evidence(fresh, ev)
+    w = np.asarray([1.0 / e.sigma_m**2 for e in evs])
+    fresh["lat"] = float(np.dot(w, [e.lat for e in evs]) / w.sum())
+    fresh["lon"] = float(np.dot(w, [e.lon for e in evs]) / w.sum())
+    fresh["pos_weight"] = float(w.sum())
+    fresh["uncertainty_m"] = max(float(w.sum()) ** -0.5, 5.0)
+    fresh["n_passes"], fresh["n_passes_detected"] = pass_counts(session, [site_id]).get(
+        site_id, (0, 0)
+    )
+    fresh["exposure"] = site["exposure"]
+    _rate_fields(fresh)
+    _confidence(fresh, model)
+    vals = {k: v for k, v in _site_row(fresh, now).items() if k not in ("id", "created")}
+    vals.pop("status", None)
+    vals.pop("version", None)
+    session.execute(update(Site).where(Site.id == site_id).values(**vals, version=Site.version + 1))
+
+
+def split_site(
+    session: Session,
+    site_id: str,
+    options: FusionOptions,
+    model: ConfidenceModel,
+    now: datetime,
+) -> list[str]:
+    """Split off the evidence a site's fused position no longer explains; return new ids."""
+    dets = session.execute(
+        select(Detection.id, Detection.lat, Detection.lon, Detection.uncertainty_m).where(
+            Detection.site_id == site_id
+        )
+    ).all()
+    reps = session.execute(
+        select(Report.id, Report.lat, Report.lon, Report.uncertainty_m).where(
+            Report.site_id == site_id
+        )
+    ).all()
+    items = [("detection", *d) for d in dets] + [("report", *r) for r in reps]
+    if len(items) < 2:
+        return []
+    lat = np.asarray([it[2] for it in items])
+    lon = np.asarray([it[3] for it in items])
+    fwd, _ = local_projection(float(lon.mean()), float(lat.mean()))
+    x, y = fwd.transform(lon, lat)
+    labels = split_outliers(
+        np.asarray(x), np.asarray(y), np.asarray([it[4] for it in items]), options
+    )
+    if labels.max() == 0:
+        return []
+    created = []
+    for g in range(1, int(labels.max()) + 1):
+        members = [items[k] for k in np.flatnonzero(labels == g)]
+        sid = new_site_id()
+        first = members[0]
+        session.execute(
+            insert(Site),
+            [
+                _site_row(
+                    _blank_site(
+                        sid, Evidence(first[0], first[1], first[2], first[3], first[4], now), now
+                    ),
+                    now,
+                )
+            ],
+        )
+        for kind, eid, *_ in members:
+            table = Detection if kind == "detection" else Report
+            session.execute(update(table).where(table.id == eid).values(site_id=sid))
+            session.execute(
+                update(EvidenceLink)
+                .where(
+                    EvidenceLink.site_id == site_id,
+                    EvidenceLink.kind == kind,
+                    EvidenceLink.evidence_id == eid,
+                )
+                .values(site_id=sid, reason="split off: the merged site no longer explains it")
+            )
+        # the new site inherits the pass records of the flights that detected its members
+        flights = session.execute(
+            select(Detection.flight_id, func.min(Detection.time))
+            .where(Detection.site_id == sid)
+            .group_by(Detection.flight_id)
+        ).all()
+        mark_passes(session, {(sid, f): (t, True) for f, t in flights})
+        recompute_site(session, sid, model, now)
+        created.append(sid)
+    recompute_site(session, site_id, model, now)
+    return created
