@@ -14,6 +14,7 @@ from plumetrace.cli._options import parse_numbers
 from plumetrace.errors import InvalidParameterError
 
 if TYPE_CHECKING:
+    from plumetrace.pipeline.campaign import CampaignSummary
     from plumetrace.pipeline.sim import SimSummary
 
 __all__ = ["app", "parse_origin"]
@@ -243,3 +244,69 @@ def sniff(
         f"error {last['position_error_m']:.1f} m, rate error "
         f"{100 * last['rate_error_frac']:.0f} % after {len(res.rows)} readings -> {out_dir}"
     )
+
+
+def _present_campaign(summary: CampaignSummary, console: Console) -> None:
+    det = summary.detections
+    console.print(
+        f"[bold]Simulated campaign[/bold] in {summary.seconds:.1f} s -> {summary.out_dir}"
+    )
+    table = Table(show_header=False, show_edge=False, box=None)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_column("detail")
+    table.add_row("passes", str(summary.passes), "")
+    table.add_row(
+        "detections",
+        str(sum(det.values())),
+        f"{det['real']} real, {det['false']} false, {det['clutter']} clutter",
+    )
+    fake = summary.reports - summary.true_reports
+    table.add_row("reports", str(summary.reports), f"{summary.true_reports} true, {fake} false")
+    table.add_row(
+        "sources",
+        str(summary.sources),
+        f"{summary.intermittent} intermittent, {summary.sources_detected} detected",
+    )
+    table.add_row("clutter", str(summary.clutter), "persistent false-detection locations")
+    table.add_row("files", str(summary.files), summary.manifest.name + " lists them")
+    console.print(table)
+
+
+@app.command("campaign")
+def campaign(
+    out_dir: Annotated[Path, typer.Argument(help="Output directory (created if missing).")],
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 0,
+    sources: Annotated[int, typer.Option(help="Number of true emission sources.")] = 40,
+    passes: Annotated[int, typer.Option(help="Number of passes (flights).")] = 12,
+    days: Annotated[int, typer.Option(help="Length of the campaign, days.")] = 30,
+    origin: Annotated[
+        str, typer.Option(help="Centre of the area LAT,LON in degrees (WGS84).")
+    ] = "31.75,-106.45",
+    area_km: Annotated[float, typer.Option(help="Side of the square area, km.")] = 20.0,
+    reports: Annotated[int, typer.Option(help="Number of reports from other sources.")] = 30,
+    false_rate: Annotated[
+        float, typer.Option(help="Random false detections per km² of footprint per pass.")
+    ] = 0.01,
+) -> None:
+    """Simulate a survey campaign: passes with detections, reports, and the truth.
+
+    Writes campaign.json (manifest), passes/<flight>/plumes.geojson and coverage.geojson,
+    reports/<id>.json and truth.json, to validate the fusion of detections into sites.
+    """
+    lat, lon = parse_origin(origin)
+    from plumetrace.pipeline.campaign import run_campaign
+    from plumetrace.sim.campaign import CampaignSpec
+
+    spec = CampaignSpec(
+        seed=seed,
+        sources=sources,
+        passes=passes,
+        days=days,
+        origin_lat=lat,
+        origin_lon=lon,
+        area_km=area_km,
+        reports=reports,
+        false_rate=false_rate,
+    )
+    _present_campaign(run_campaign(out_dir, spec), Console())
