@@ -21,6 +21,7 @@ __all__ = [
     "NotFoundError",
     "PlumetraceError",
     "RetrievalError",
+    "TamperError",
     "TargetSpectrumError",
 ]
 
@@ -101,3 +102,7 @@ class AuthError(PlumetraceError, PermissionError):
 
     def __reduce__(self) -> tuple[type[AuthError], tuple[str, int]]:
         return (type(self), (str(self), self.status))
+
+
+class TamperError(PlumetraceError, RuntimeError):
+    """Stored records fail their integrity check (e.g. a broken audit-log hash chain)."""

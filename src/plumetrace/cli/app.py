@@ -14,7 +14,7 @@ import click
 import typer
 
 from plumetrace import __version__
-from plumetrace.cli import airspace, demo, detect, locate, plumes, sim
+from plumetrace.cli import airspace, db, demo, detect, ingest, locate, plumes, sim, sites
 from plumetrace.errors import PlumetraceError
 
 __all__ = ["app", "main"]
@@ -30,6 +30,11 @@ app.add_typer(sim.app, name="sim")
 app.add_typer(airspace.app, name="airspace")
 app.command("audit")(airspace.audit)
 app.add_typer(airspace.plan_app, name="plan")
+app.add_typer(db.db_app, name="db")
+app.add_typer(db.audit_app, name="audit-log")
+app.add_typer(db.users_app, name="users")
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(sites.app, name="sites")
 detect.register(app)
 plumes.register(app)
 locate.register(app)

@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from plumetrace.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from plumetrace.sites.confidence import ConfidenceModel
 
 __all__ = [
     "CountryLand",
@@ -24,6 +27,7 @@ __all__ = [
     "SensorName",
     "SurfaceLibrary",
     "ch4_lookup_table",
+    "confidence_model",
     "country_land",
     "real_avirisng_radiance",
     "sensor_bands",
@@ -213,3 +217,14 @@ def country_land() -> CountryLand:
     blobs = [wkb[off[i] : off[i + 1]].tobytes() for i in range(off.shape[0] - 1)]
     geoms = shapely.from_wkb(np.array(blobs, dtype=object))
     return CountryLand(code=z["code"].astype(str), name=z["name"].astype(str), geometry=geoms)
+
+
+@cache
+def confidence_model() -> ConfidenceModel:
+    """Return the fitted site-confidence model (``confidence.json``, see its provenance)."""
+    import json
+
+    from plumetrace.sites.confidence import ConfidenceModel
+
+    text = resources.files(__name__).joinpath("confidence.json").read_text(encoding="utf-8")
+    return ConfidenceModel.from_dict(json.loads(text))

@@ -48,6 +48,7 @@ from plumetrace.store.types import utcnow
 __all__ = [
     "FlightSpec",
     "IngestResult",
+    "detection_id",
     "ensure_flight",
     "ingest_coverage",
     "ingest_detections",
@@ -149,7 +150,8 @@ def ensure_flight(session: Session, spec: FlightSpec, time: datetime) -> Flight:
     return flight
 
 
-def _detection_id(flight_id: str, key: str) -> str:
+def detection_id(flight_id: str, key: str) -> str:
+    """Return the identifier of detection ``key`` of a flight (``det-`` + 20 hex digits)."""
     return "det-" + hashlib.sha256(f"{flight_id}\x00{key}".encode()).hexdigest()[:20]
 
 
@@ -211,7 +213,7 @@ def ingest_detections(
     model = model or ConfidenceModel()
     now = utcnow()
     result = IngestResult()
-    ids = [_detection_id(flight.id, r.key) for r in records]
+    ids = [detection_id(flight.id, r.key) for r in records]
     if len(set(ids)) != len(ids):
         raise InvalidParameterError("two detections in the file share an id")
     known = _existing(session, Detection.id, ids) if ids else set()

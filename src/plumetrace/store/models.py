@@ -207,7 +207,10 @@ class Site(Base):
     updated: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_sites_lat_lon", "lat", "lon"),)
+    __table_args__ = (
+        Index("ix_sites_lat_lon", "lat", "lon"),
+        Index("ix_sites_queue", "status", "priority", "last_seen"),
+    )
 
 
 class SitePass(Base):

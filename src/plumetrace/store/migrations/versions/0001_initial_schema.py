@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 15:22:43.539025
+Create Date: 2026-11-23 15:27:24.666552
 """
 
 from __future__ import annotations
@@ -182,6 +182,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sites_last_seen"), ["last_seen"], unique=False)
         batch_op.create_index("ix_sites_lat_lon", ["lat", "lon"], unique=False)
         batch_op.create_index(batch_op.f("ix_sites_priority"), ["priority"], unique=False)
+        batch_op.create_index("ix_sites_queue", ["status", "priority", "last_seen"], unique=False)
         batch_op.create_index(batch_op.f("ix_sites_status"), ["status"], unique=False)
 
     op.create_table(
@@ -575,6 +576,7 @@ def downgrade() -> None:
     op.drop_table("tokens")
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sites_status"))
+        batch_op.drop_index("ix_sites_queue")
         batch_op.drop_index(batch_op.f("ix_sites_priority"))
         batch_op.drop_index("ix_sites_lat_lon")
         batch_op.drop_index(batch_op.f("ix_sites_last_seen"))

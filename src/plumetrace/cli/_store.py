@@ -1,0 +1,50 @@
+"""Settings and the database for the commands that use the store."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from typing import Any
+
+from sqlalchemy import Engine
+
+from plumetrace.io.tables import to_jsonable
+from plumetrace.settings import Settings
+from plumetrace.store.engine import make_engine
+from plumetrace.store.migrate import current_revision, ensure_current, upgrade
+
+__all__ = ["actor", "open_store", "print_json", "settings"]
+
+
+def settings() -> Settings:
+    """Return the settings from ``PLUMETRACE_*`` environment variables."""
+    return Settings()
+
+
+def open_store(cfg: Settings | None = None) -> Engine:
+    """Return an engine on the configured database, which must be up to date.
+
+    The embedded default (a SQLite file under ``PLUMETRACE_HOME``) is created and
+    migrated on first use; any other database must be upgraded explicitly with
+    ``plumetrace db upgrade``.
+    """
+    cfg = cfg or settings()
+    engine = make_engine(cfg.url)
+    if cfg.database_url is None and current_revision(engine) is None:
+        upgrade(engine)
+    ensure_current(engine)
+    return engine
+
+
+def actor() -> str:
+    """Return who runs the command, for the audit log (``cli:<os user>``)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # pragma: no cover - no passwd entry in some containers
+        return "cli:unknown"
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as indented JSON on stdout (times ISO 8601 with Z)."""
+    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,103 @@
+"""``plumetrace db``, ``plumetrace audit-log`` and ``plumetrace users``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from plumetrace.cli._progress import console
+from plumetrace.cli._store import actor, open_store, print_json, settings
+from plumetrace.errors import TamperError
+
+__all__ = ["audit_app", "db_app", "users_app"]
+
+db_app = typer.Typer(help="The database: create or migrate the schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and roles of the API.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def upgrade_cmd(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the schema (PLUMETRACE_DATABASE_URL, else the embedded SQLite)."""
+    from plumetrace.store.engine import make_engine
+    from plumetrace.store.migrate import current_revision, upgrade
+
+    cfg = settings()
+    engine = make_engine(cfg.url)
+    before = current_revision(engine)
+    after = upgrade(engine, revision)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        console.print(f"{where}: already at revision {after}")
+    else:
+        console.print(f"{where}: {before or 'empty'} -> {after}")
+
+
+@db_app.command("current")
+def current_cmd() -> None:
+    """Print the database's revision and the newest one."""
+    from plumetrace.store.engine import make_engine
+    from plumetrace.store.migrate import current_revision, head_revision
+
+    engine = make_engine(settings().url)
+    console.print(f"current {current_revision(engine) or 'none'}, newest {head_revision()}")
+
+
+@audit_app.command("verify")
+def verify_cmd(
+    head: Annotated[
+        str | None,
+        typer.Option(help="A previously published head SEQ:HASH the chain must still contain."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Recompute the audit log's hash chain; exit 2 on any edit or deletion."""
+    from plumetrace.store.audit_log import verify
+    from plumetrace.store.engine import session_scope
+
+    with session_scope(open_store()) as s:
+        v = verify(s, expect_head=head)
+    if as_json:
+        print_json(
+            {
+                "ok": v.ok,
+                "events": v.events,
+                "head": f"{v.head_seq}:{v.head_hash}",
+                "problems": v.problems,
+            }
+        )
+    elif v.ok:
+        console.print(f"audit log intact: {v.events} events, head {v.head_seq}:{v.head_hash}")
+    if not v.ok:
+        raise TamperError(f"audit log BROKEN: {'; '.join(v.problems[:5])}")
+
+
+@users_app.command("add")
+def add_cmd(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[
+        str, typer.Option(help="analyst, supervisor, liaison, partner or admin.")
+    ] = "analyst",
+) -> None:
+    """Create a user and print a one-time password (shown once, stored only hashed)."""
+    from plumetrace.store.engine import session_scope
+    from plumetrace.store.users import add_user
+
+    with session_scope(open_store(), write=True) as s:
+        user, password = add_user(s, name, role, actor=actor())
+    console.print(f"user {user.name} ({user.role}) created; one-time password:")
+    typer.echo(password)
+
+
+@users_app.command("list")
+def list_cmd() -> None:
+    """List users and their roles."""
+    from plumetrace.store.engine import session_scope
+    from plumetrace.store.users import list_users
+
+    with session_scope(open_store()) as s:
+        for u in list_users(s):
+            console.print(f"{u.name:24} {u.role:11} {'active' if u.active else 'disabled'}")

@@ -1,0 +1,124 @@
+"""``plumetrace ingest``: detections, coverage and reports into the store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from plumetrace.cli._progress import console, progress_bar
+from plumetrace.cli._store import actor, open_store
+from plumetrace.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from plumetrace.store.ingest import IngestResult
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Ingest evidence into the store; fused into sites.", no_args_is_help=True)
+
+TimeOpt = Annotated[str, typer.Option("--time", help="When the pass observed (ISO 8601, UTC).")]
+FlightOpt = Annotated[str, typer.Option("--flight", help="Flight (pass) id.")]
+PlatformOpt = Annotated[str | None, typer.Option(help="Platform, when the flight is new.")]
+SensorOpt = Annotated[str | None, typer.Option(help="Sensor, when the flight is new.")]
+OperatorOpt = Annotated[str | None, typer.Option(help="Operator, when the flight is new.")]
+
+
+def _time(text: str) -> datetime:
+    from plumetrace.io.evidence import parse_time
+
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise InvalidParameterError(
+            f"--time {text!r} is not ISO 8601 (e.g. 2026-05-01T17:00Z)"
+        ) from None
+
+
+def _summary(what: str, r: IngestResult) -> None:
+    if r.new == 0 and r.skipped:
+        console.print(f"{what}: already ingested, nothing changed ({r.skipped} known)")
+        return
+    parts = [f"{r.new} new"]
+    if r.skipped:
+        parts.append(f"{r.skipped} already known")
+    parts.append(f"{len(r.sites_created)} sites created, {len(r.sites_updated)} updated")
+    if r.merged:
+        parts.append(f"{len(r.merged)} merged")
+    if r.split:
+        parts.append(f"{len(r.split)} split")
+    console.print(f"{what}: " + ", ".join(parts))
+
+
+@app.command("detections")
+def detections(
+    file: Annotated[Path, typer.Argument(help="plumes.geojson or a locate RESULT.json.")],
+    time: TimeOpt,
+    flight: FlightOpt,
+    platform: PlatformOpt = None,
+    sensor: SensorOpt = None,
+    operator: OperatorOpt = None,
+) -> None:
+    """Ingest one pass's detections (idempotent: the same file twice changes nothing)."""
+    from plumetrace.pipeline.ingest import ingest_detections_file
+    from plumetrace.store.ingest import FlightSpec
+
+    r = ingest_detections_file(
+        open_store(),
+        file,
+        time=_time(time),
+        flight=FlightSpec(flight, operator, platform, sensor),
+        actor=actor(),
+    )
+    _summary(str(file), r)
+
+
+@app.command("coverage")
+def coverage(
+    footprint: Annotated[Path, typer.Argument(help="FOOTPRINT.geojson: what the pass observed.")],
+    time: TimeOpt,
+    flight: FlightOpt,
+    platform: PlatformOpt = None,
+    sensor: SensorOpt = None,
+    operator: OperatorOpt = None,
+) -> None:
+    """Ingest what a pass looked at: sites inside without a detection gain an empty pass."""
+    from plumetrace.pipeline.ingest import ingest_coverage_file
+    from plumetrace.store.ingest import FlightSpec
+
+    r = ingest_coverage_file(
+        open_store(),
+        footprint,
+        time=_time(time),
+        flight=FlightSpec(flight, operator, platform, sensor),
+        actor=actor(),
+    )
+    _summary(str(footprint), r)
+
+
+@app.command("report")
+def report(
+    file: Annotated[Path, typer.Argument(help="REPORT.json from another source.")],
+) -> None:
+    """Ingest a report (Admiralty-graded tip) and fuse it into a site."""
+    from plumetrace.pipeline.ingest import ingest_report_file
+
+    _summary(str(file), ingest_report_file(open_store(), file, actor=actor()))
+
+
+@app.command("campaign")
+def campaign(
+    directory: Annotated[Path, typer.Argument(help="A `sim campaign` OUT_DIR.")],
+) -> None:
+    """Ingest a whole campaign directory (campaign.json): coverage, detections, reports."""
+    from plumetrace.pipeline.ingest import ingest_campaign
+
+    with progress_bar("ingesting") as progress:
+        c = ingest_campaign(open_store(), directory, actor=actor(), progress=progress)
+    console.print(
+        f"{directory}: {c.passes} passes, {c.detections} detections, {c.reports} reports; "
+        f"{c.sites_created} sites created, {c.merged} merged, {c.split} split"
+        + (f", {c.skipped} already known" if c.skipped else "")
+    )

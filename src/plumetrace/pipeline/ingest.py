@@ -1,0 +1,190 @@
+"""Ingest jobs: files -> store (detections, coverage, reports, whole campaigns).
+
+Each file is one unit of work: it lands completely or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from plumetrace.data import confidence_model
+from plumetrace.errors import FormatError
+from plumetrace.io.evidence import (
+    file_digest,
+    parse_time,
+    read_coverage,
+    read_detections,
+    read_report,
+)
+from plumetrace.io.tables import read_json
+from plumetrace.sites.confidence import ConfidenceModel
+from plumetrace.sites.fusion import FusionOptions
+from plumetrace.store.engine import session_scope
+from plumetrace.store.ingest import (
+    FlightSpec,
+    IngestResult,
+    ingest_coverage,
+    ingest_detections,
+    ingest_report,
+)
+
+__all__ = [
+    "CampaignIngest",
+    "ingest_campaign",
+    "ingest_coverage_file",
+    "ingest_detections_file",
+    "ingest_report_file",
+]
+
+log = logging.getLogger(__name__)
+
+
+def ingest_detections_file(
+    engine: Engine,
+    path: Path,
+    *,
+    time: datetime,
+    flight: FlightSpec,
+    actor: str,
+    options: FusionOptions | None = None,
+    model: ConfidenceModel | None = None,
+) -> IngestResult:
+    """Ingest a ``plumes.geojson`` or a ``locate`` RESULT.json as one pass's detections."""
+    records = read_detections(path)
+    model = model or confidence_model()
+    source = f"{path.name} sha256:{file_digest(path)}"
+    with session_scope(engine, write=True) as s:
+        return ingest_detections(
+            s, flight, records, time=time, actor=actor, source=source, options=options, model=model
+        )
+
+
+def ingest_coverage_file(
+    engine: Engine,
+    path: Path,
+    *,
+    time: datetime,
+    flight: FlightSpec,
+    actor: str,
+    model: ConfidenceModel | None = None,
+) -> IngestResult:
+    """Ingest a coverage footprint (GeoJSON polygons) of one pass."""
+    footprint = read_coverage(path)
+    model = model or confidence_model()
+    source = f"{path.name} sha256:{file_digest(path)}"
+    with session_scope(engine, write=True) as s:
+        return ingest_coverage(
+            s, flight, footprint, time=time, actor=actor, source=source, model=model
+        )
+
+
+def ingest_report_file(
+    engine: Engine,
+    path: Path,
+    *,
+    actor: str,
+    options: FusionOptions | None = None,
+    model: ConfidenceModel | None = None,
+) -> IngestResult:
+    """Ingest one report JSON."""
+    report = read_report(path)
+    model = model or confidence_model()
+    with session_scope(engine, write=True) as s:
+        return ingest_report(s, report, actor=actor, options=options, model=model)
+
+
+@dataclass
+class CampaignIngest:
+    """Totals of :func:`ingest_campaign`."""
+
+    passes: int = 0
+    detections: int = 0
+    reports: int = 0
+    skipped: int = 0
+    sites_created: int = 0
+    merged: int = 0
+    split: int = 0
+    per_file: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, kind: str, name: str, r: IngestResult) -> None:
+        """Count one file's result."""
+        self.skipped += r.skipped
+        self.sites_created += len(r.sites_created)
+        self.merged += len(r.merged)
+        self.split += len(r.split)
+        self.per_file.append({"kind": kind, "file": name, **r.to_dict()})
+
+
+def _field(manifest: Path, item: dict[str, Any], key: str) -> Any:
+    if key not in item:
+        raise FormatError(manifest, f"a pass has no {key!r}")
+    return item[key]
+
+
+def ingest_campaign(
+    engine: Engine,
+    directory: Path,
+    *,
+    actor: str,
+    options: FusionOptions | None = None,
+    model: ConfidenceModel | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CampaignIngest:
+    """Ingest a ``sim campaign`` directory (``campaign.json``): passes then reports.
+
+    Each pass's coverage is ingested before its detections, in time order, as a
+    real program would receive them.
+    """
+    manifest = directory / "campaign.json"
+    doc = read_json(manifest)
+    if not isinstance(doc, dict) or not isinstance(doc.get("passes"), list):
+        raise FormatError(manifest, "not a campaign manifest (no 'passes' list)")
+    passes = doc["passes"]
+    reports = doc.get("reports") or []
+    total = len(passes) + len(reports)
+    out = CampaignIngest()
+    for k, item in enumerate(passes):
+        spec = FlightSpec(
+            str(_field(manifest, item, "flight")),
+            operator=item.get("operator"),
+            platform=item.get("platform"),
+            sensor=item.get("sensor"),
+        )
+        try:
+            time = parse_time(str(_field(manifest, item, "time")))
+        except ValueError:
+            raise FormatError(manifest, f"pass {spec.id}: time is not ISO 8601") from None
+        if item.get("coverage"):
+            cov = directory / item["coverage"]
+            r = ingest_coverage_file(engine, cov, time=time, flight=spec, actor=actor, model=model)
+            out.add("coverage", item["coverage"], r)
+        if item.get("plumes"):
+            r = ingest_detections_file(
+                engine,
+                directory / item["plumes"],
+                time=time,
+                flight=spec,
+                actor=actor,
+                options=options,
+                model=model,
+            )
+            out.detections += r.new
+            out.add("detections", item["plumes"], r)
+        out.passes += 1
+        if progress:
+            progress(k + 1, total)
+    for k, rel in enumerate(reports):
+        r = ingest_report_file(engine, directory / rel, actor=actor, options=options, model=model)
+        out.reports += r.new
+        out.add("report", rel, r)
+        if progress:
+            progress(len(passes) + k + 1, total)
+    log.info("campaign %s: %d passes, %d reports", directory, out.passes, out.reports)
+    return out

@@ -1,0 +1,115 @@
+"""Users, roles and bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from plumetrace.errors import AuthError, ConfigurationError, InvalidParameterError
+from plumetrace.security import (
+    ROLES,
+    hash_password,
+    new_password,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from plumetrace.store.audit_log import append_event
+from plumetrace.store.models import Token, User
+from plumetrace.store.types import utcnow
+
+__all__ = [
+    "add_user",
+    "authenticate",
+    "issue_token",
+    "list_users",
+    "revoke_token",
+    "user_for_token",
+]
+
+
+def add_user(session: Session, name: str, role: str, *, actor: str) -> tuple[User, str]:
+    """Create a user with a one-time password; return the user and the password.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown role or unusable name.
+    ConfigurationError
+        If the name is taken.
+    """
+    if role not in ROLES:
+        raise InvalidParameterError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    name = name.strip()
+    if not name or len(name) > 120 or any(c.isspace() for c in name):
+        raise InvalidParameterError(f"user name must be 1-120 characters without spaces: {name!r}")
+    if session.scalars(select(User).where(User.name == name)).first() is not None:
+        raise ConfigurationError(f"user {name!r} already exists")
+    password = new_password()
+    uid = "user-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+    user = User(id=uid, name=name, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    append_event(
+        session,
+        actor=actor,
+        action="user.add",
+        entity="user",
+        entity_id=uid,
+        after={"name": name, "role": role},
+    )
+    return user, password
+
+
+def authenticate(session: Session, name: str, password: str) -> User:
+    """Return the active user with this name and password.
+
+    Raises
+    ------
+    AuthError
+        (401) on any mismatch; the message does not say which part was wrong.
+    """
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        raise AuthError("wrong user name or password", status=401)
+    return user
+
+
+def issue_token(session: Session, user: User, ttl: timedelta) -> tuple[str, datetime]:
+    """Return a new bearer token for ``user`` and its expiry time."""
+    token = new_token()
+    expires = utcnow() + ttl
+    session.add(Token(token_hash=token_digest(token), user_id=user.id, expires=expires))
+    session.execute(delete(Token).where(Token.user_id == user.id, Token.expires < utcnow()))
+    session.flush()
+    return token, expires
+
+
+def user_for_token(session: Session, token: str) -> User:
+    """Return the user a valid, unexpired token belongs to.
+
+    Raises
+    ------
+    AuthError
+        (401) if the token is unknown, expired or its user inactive.
+    """
+    row = session.get(Token, token_digest(token))
+    if row is None or row.expires <= utcnow():
+        raise AuthError("invalid or expired token: log in again", status=401)
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise AuthError("invalid or expired token: log in again", status=401)
+    return user
+
+
+def revoke_token(session: Session, token: str) -> None:
+    """Forget a token (logout)."""
+    session.execute(delete(Token).where(Token.token_hash == token_digest(token)))
+
+
+def list_users(session: Session) -> list[User]:
+    """Return every user, by name."""
+    return list(session.scalars(select(User).order_by(User.name)))
