@@ -14,7 +14,9 @@ from plumetrace.settings import Settings
 from plumetrace.store.engine import make_engine
 from plumetrace.store.migrate import current_revision, ensure_current, upgrade
 
-__all__ = ["actor", "open_store", "print_json", "settings"]
+__all__ = ["actor", "dispose_all", "engine_for", "open_store", "print_json", "settings"]
+
+_ENGINES: list[Engine] = []
 
 
 def settings() -> Settings:
@@ -30,11 +32,24 @@ def open_store(cfg: Settings | None = None) -> Engine:
     ``plumetrace db upgrade``.
     """
     cfg = cfg or settings()
-    engine = make_engine(cfg.url)
+    engine = engine_for(cfg.url)
     if cfg.database_url is None and current_revision(engine) is None:
         upgrade(engine)
     ensure_current(engine)
     return engine
+
+
+def engine_for(url: str) -> Engine:
+    """Return an engine for ``url``, disposed of when the command ends."""
+    engine = make_engine(url)
+    _ENGINES.append(engine)
+    return engine
+
+
+def dispose_all() -> None:
+    """Close every engine a command opened (their pooled connections included)."""
+    while _ENGINES:
+        _ENGINES.pop().dispose()
 
 
 def actor() -> str:

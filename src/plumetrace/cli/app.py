@@ -14,7 +14,20 @@ import click
 import typer
 
 from plumetrace import __version__
-from plumetrace.cli import airspace, db, demo, detect, ingest, locate, plumes, sim, sites
+from plumetrace.cli import (
+    airspace,
+    context,
+    db,
+    demo,
+    detect,
+    ingest,
+    locate,
+    plumes,
+    serve,
+    sim,
+    sites,
+)
+from plumetrace.cli._store import dispose_all
 from plumetrace.errors import PlumetraceError
 
 __all__ = ["app", "main"]
@@ -35,10 +48,12 @@ app.add_typer(db.audit_app, name="audit-log")
 app.add_typer(db.users_app, name="users")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(sites.app, name="sites")
+app.add_typer(context.app, name="context")
 detect.register(app)
 plumes.register(app)
 locate.register(app)
 demo.register(app)
+serve.register(app)
 
 _state = {"debug": False}
 
@@ -76,6 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = sys.argv[1:] if argv is None else argv
     _state["debug"] = "--debug" in args
+    try:
+        return _run(args)
+    finally:
+        dispose_all()
+
+
+def _run(args: list[str]) -> int:
     try:
         app(args=args, prog_name="plumetrace", standalone_mode=False)
     except (typer.Exit, click.exceptions.Exit) as exc:

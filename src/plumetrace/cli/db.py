@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from plumetrace.cli._progress import console
-from plumetrace.cli._store import actor, open_store, print_json, settings
+from plumetrace.cli._store import actor, engine_for, open_store, print_json, settings
 from plumetrace.errors import TamperError
 
 __all__ = ["audit_app", "db_app", "users_app"]
@@ -22,11 +22,10 @@ def upgrade_cmd(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Create or migrate the schema (PLUMETRACE_DATABASE_URL, else the embedded SQLite)."""
-    from plumetrace.store.engine import make_engine
     from plumetrace.store.migrate import current_revision, upgrade
 
     cfg = settings()
-    engine = make_engine(cfg.url)
+    engine = engine_for(cfg.url)
     before = current_revision(engine)
     after = upgrade(engine, revision)
     where = engine.url.render_as_string(hide_password=True)
@@ -39,10 +38,9 @@ def upgrade_cmd(
 @db_app.command("current")
 def current_cmd() -> None:
     """Print the database's revision and the newest one."""
-    from plumetrace.store.engine import make_engine
     from plumetrace.store.migrate import current_revision, head_revision
 
-    engine = make_engine(settings().url)
+    engine = engine_for(settings().url)
     console.print(f"current {current_revision(engine) or 'none'}, newest {head_revision()}")
 
 
@@ -100,4 +98,5 @@ def list_cmd() -> None:
 
     with session_scope(open_store()) as s:
         for u in list_users(s):
-            console.print(f"{u.name:24} {u.role:11} {'active' if u.active else 'disabled'}")
+            state = "active" if u["active"] else "disabled"
+            console.print(f"{u['name']:24} {u['role']:11} {state}")

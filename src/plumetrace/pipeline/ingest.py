@@ -24,6 +24,7 @@ from plumetrace.io.evidence import (
     read_report,
 )
 from plumetrace.io.tables import read_json
+from plumetrace.pipeline.context import refresh_contexts
 from plumetrace.sites.confidence import ConfidenceModel
 from plumetrace.sites.fusion import FusionOptions
 from plumetrace.store.engine import session_scope
@@ -46,6 +47,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+def _with_context(engine: Engine, r: IngestResult) -> IngestResult:
+    """Compute the civilian context of the sites an ingest created or moved."""
+    changed = [*r.sites_created, *r.sites_updated, *(new for _old, new in r.split)]
+    if changed:
+        refresh_contexts(engine, site_ids=changed)
+    return r
+
+
 def ingest_detections_file(
     engine: Engine,
     path: Path,
@@ -61,9 +70,10 @@ def ingest_detections_file(
     model = model or confidence_model()
     source = f"{path.name} sha256:{file_digest(path)}"
     with session_scope(engine, write=True) as s:
-        return ingest_detections(
+        r = ingest_detections(
             s, flight, records, time=time, actor=actor, source=source, options=options, model=model
         )
+    return _with_context(engine, r)
 
 
 def ingest_coverage_file(
@@ -80,9 +90,10 @@ def ingest_coverage_file(
     model = model or confidence_model()
     source = f"{path.name} sha256:{file_digest(path)}"
     with session_scope(engine, write=True) as s:
-        return ingest_coverage(
+        r = ingest_coverage(
             s, flight, footprint, time=time, actor=actor, source=source, model=model
         )
+    return _with_context(engine, r)
 
 
 def ingest_report_file(
@@ -97,7 +108,8 @@ def ingest_report_file(
     report = read_report(path)
     model = model or confidence_model()
     with session_scope(engine, write=True) as s:
-        return ingest_report(s, report, actor=actor, options=options, model=model)
+        r = ingest_report(s, report, actor=actor, options=options, model=model)
+    return _with_context(engine, r)
 
 
 @dataclass

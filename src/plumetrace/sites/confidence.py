@@ -21,9 +21,9 @@ are neutral). Detection strength enters as the mean logit of the detections' own
 confidences.
 
 The terms are combined by a logistic model whose coefficients are fitted on simulated
-campaigns (``benchmarks/fit_confidence.py``, stored in ``data/confidence.json``; the validation on held-out seeds is
-``benchmarks/bench_fusion.py``), which is what makes the output a calibrated probability
-rather than a score.
+campaigns (``benchmarks/fit_confidence.py``, stored in ``data/confidence.json``; the
+validation on held-out seeds is ``benchmarks/bench_fusion.py``), which is what makes the
+output a calibrated probability rather than a score.
 """
 
 from __future__ import annotations

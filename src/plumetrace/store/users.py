@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from plumetrace.errors import AuthError, ConfigurationError, InvalidParameterError
+from plumetrace.errors import AuthError, ConflictError, InvalidParameterError, NotFoundError
 from plumetrace.security import (
     ROLES,
     hash_password,
@@ -24,11 +25,15 @@ from plumetrace.store.types import utcnow
 __all__ = [
     "add_user",
     "authenticate",
+    "find_user",
     "issue_token",
     "list_users",
     "revoke_token",
     "user_for_token",
 ]
+
+
+_DUMMY_HASH = hash_password(new_password())
 
 
 def add_user(session: Session, name: str, role: str, *, actor: str) -> tuple[User, str]:
@@ -38,7 +43,7 @@ def add_user(session: Session, name: str, role: str, *, actor: str) -> tuple[Use
     ------
     InvalidParameterError
         Unknown role or unusable name.
-    ConfigurationError
+    ConflictError
         If the name is taken.
     """
     if role not in ROLES:
@@ -47,7 +52,7 @@ def add_user(session: Session, name: str, role: str, *, actor: str) -> tuple[Use
     if not name or len(name) > 120 or any(c.isspace() for c in name):
         raise InvalidParameterError(f"user name must be 1-120 characters without spaces: {name!r}")
     if session.scalars(select(User).where(User.name == name)).first() is not None:
-        raise ConfigurationError(f"user {name!r} already exists")
+        raise ConflictError(f"user {name!r} already exists")
     password = new_password()
     uid = "user-" + hashlib.sha256(name.encode()).hexdigest()[:10]
     user = User(id=uid, name=name, role=role, password_hash=hash_password(password))
@@ -73,7 +78,9 @@ def authenticate(session: Session, name: str, password: str) -> User:
         (401) on any mismatch; the message does not say which part was wrong.
     """
     user = session.scalars(select(User).where(User.name == name)).first()
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    # an unknown name costs one hash verification too, so timing does not tell names apart
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not user.active or not ok:
         raise AuthError("wrong user name or password", status=401)
     return user
 
@@ -110,6 +117,23 @@ def revoke_token(session: Session, token: str) -> None:
     session.execute(delete(Token).where(Token.token_hash == token_digest(token)))
 
 
-def list_users(session: Session) -> list[User]:
-    """Return every user, by name."""
-    return list(session.scalars(select(User).order_by(User.name)))
+def find_user(session: Session, name_or_id: str) -> User:
+    """Return the user with this id (``user-…``) or name.
+
+    Raises
+    ------
+    NotFoundError
+        If there is no such user.
+    """
+    user = session.get(User, name_or_id)
+    if user is None:
+        user = session.scalars(select(User).where(User.name == name_or_id)).first()
+    if user is None:
+        raise NotFoundError(f"no user {name_or_id!r}")
+    return user
+
+
+def list_users(session: Session) -> list[dict[str, Any]]:
+    """Return every user (id, name, role, active, created), by name; never a password hash."""
+    stmt = select(User.id, User.name, User.role, User.active, User.created).order_by(User.name)
+    return [dict(r._mapping) for r in session.execute(stmt)]

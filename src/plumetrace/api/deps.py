@@ -1,0 +1,200 @@
+"""Request dependencies: settings, sessions, the current user and role rules.
+
+Every route declares who may call it with :func:`allow`, which both enforces the rule
+(a :class:`RoleGuard` dependency that runs before anything else) and records it in the
+route's OpenAPI operation as ``x-roles``, so the rules are machine readable and a test
+can check that no route lacks one. ``allow(PUBLIC)`` marks the few routes that need no
+token (login).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, TypedDict, cast
+
+from fastapi import Depends, Request, params
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from plumetrace.errors import AuthError, ConfigurationError
+from plumetrace.io.tables import to_jsonable
+from plumetrace.security import ROLES
+from plumetrace.settings import Settings
+from plumetrace.store.engine import session_scope
+from plumetrace.store.models import User
+from plumetrace.store.users import user_for_token
+
+__all__ = [
+    "PUBLIC",
+    "BearerToken",
+    "CurrentUser",
+    "PublicGuard",
+    "ReadSession",
+    "RoleGuard",
+    "RouteRules",
+    "WriteSession",
+    "allow",
+    "app_settings",
+    "current_user",
+    "present",
+    "require",
+]
+
+PUBLIC = "public"
+"""Pseudo-role of a route that needs no token."""
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/auth/login")
+
+
+def app_settings(request: Request) -> Settings:
+    """Return the settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine | None = getattr(request.app.state, "engine", None)
+    if engine is None:
+        raise ConfigurationError("the API has no database: it was not started (lifespan)")
+    return engine
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    """Yield a session for one request (committed when the route returns)."""
+    with session_scope(_engine(request)) as session:
+        yield session
+
+
+def write_session(request: Request) -> Iterator[Session]:
+    """Yield a writing session for one request (committed before the response is sent)."""
+    with session_scope(_engine(request), write=True) as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+"""A session that reads (commits before the response, so errors reach the client)."""
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+"""A session that writes (SQLite: takes the write lock up front)."""
+
+
+def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """Return the bearer token of the request.
+
+    Raises
+    ------
+    AuthError
+        (401) If there is no ``Authorization: Bearer`` header.
+    """
+    if credentials is None or not credentials.credentials:
+        raise AuthError("not logged in: send Authorization: Bearer <token>", status=401)
+    return credentials.credentials
+
+
+BearerToken = Annotated[str, Depends(bearer_token)]
+
+
+def current_user(request: Request, token: BearerToken) -> User:
+    """Return the user whose token the request carries.
+
+    Raises
+    ------
+    AuthError
+        (401) If the token is missing, unknown or expired.
+    """
+    with session_scope(_engine(request)) as session:
+        return user_for_token(session, token)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+"""The logged-in user (looked up once per request)."""
+
+
+class RoleGuard:
+    """A dependency that lets a request through only for users holding one of ``roles``.
+
+    Parameters
+    ----------
+    roles : tuple of str
+        Roles from :data:`plumetrace.security.ROLES`.
+    """
+
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        self.roles = roles
+
+    def __call__(self, user: CurrentUser) -> User:
+        """Return the current user if their role is allowed.
+
+        Raises
+        ------
+        AuthError
+            (401) Not logged in; (403) the role is not allowed here.
+        """
+        if user.role not in self.roles:
+            raise AuthError(f"a {user.role} may not use this route", status=403)
+        return user
+
+    def __repr__(self) -> str:
+        return f"RoleGuard({', '.join(self.roles)})"
+
+
+class PublicGuard:
+    """The explicit rule of a route open to everyone (no token needed)."""
+
+    roles = (PUBLIC,)
+
+    def __call__(self) -> None:
+        """Let every request through."""
+
+    def __repr__(self) -> str:
+        return "PublicGuard()"
+
+
+def require(*roles: str) -> RoleGuard | PublicGuard:
+    """Return a dependency admitting only users with one of ``roles``.
+
+    Parameters
+    ----------
+    *roles : str
+        Roles from :data:`plumetrace.security.ROLES`, or just ``"public"``.
+
+    Raises
+    ------
+    ConfigurationError
+        No role, an unknown role, or ``"public"`` mixed with roles (a programming error,
+        raised when the routes are defined).
+    """
+    if not roles:
+        raise ConfigurationError("a route must allow at least one role (or 'public')")
+    unknown = [r for r in roles if r not in (*ROLES, PUBLIC)]
+    if unknown:
+        raise ConfigurationError(f"unknown role(s) {unknown}; roles are {', '.join(ROLES)}")
+    if PUBLIC in roles and len(roles) > 1:
+        raise ConfigurationError("a public route allows everyone: do not list roles with it")
+    if roles == (PUBLIC,):
+        return PublicGuard()
+    return RoleGuard(tuple(roles))
+
+
+class RouteRules(TypedDict):
+    """Keyword arguments of a route decorator that carry its access rule."""
+
+    dependencies: list[params.Depends]
+    openapi_extra: dict[str, Any]
+
+
+def allow(*roles: str) -> RouteRules:
+    """Return route-decorator arguments enforcing and recording the allowed roles.
+
+    Use as ``@router.get("/api/x", **allow("analyst", "supervisor"))``: the guard runs
+    before any other dependency, and the roles appear as ``x-roles`` in OpenAPI.
+    """
+    guard = require(*roles)
+    return {"dependencies": [Depends(guard)], "openapi_extra": {"x-roles": list(guard.roles)}}
+
+
+def present(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``obj`` as plain JSON types (times ISO 8601 UTC with ``Z``)."""
+    return cast(dict[str, Any], to_jsonable(obj))

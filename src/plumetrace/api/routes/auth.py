@@ -1,0 +1,61 @@
+"""Log in and out: bearer tokens for the workbench."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from plumetrace.api.deps import (
+    PUBLIC,
+    BearerToken,
+    CurrentUser,
+    WriteSession,
+    allow,
+    app_settings,
+    present,
+)
+from plumetrace.settings import Settings
+from plumetrace.store.users import authenticate, issue_token, revoke_token
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["auth"])
+
+_STAFF = ("analyst", "supervisor", "liaison", "admin")
+
+
+class LoginBody(BaseModel):
+    """A user name and password."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=120)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post("/api/auth/login", **allow(PUBLIC))
+def login(
+    body: LoginBody,
+    session: WriteSession,
+    settings: Annotated[Settings, Depends(app_settings)],
+) -> dict[str, Any]:
+    """Exchange a name and password for a bearer token."""
+    user = authenticate(session, body.name, body.password)
+    token, expires = issue_token(session, user, timedelta(hours=settings.token_ttl_h))
+    return present(
+        {"access_token": token, "token_type": "bearer", "expires": expires, "role": user.role}
+    )
+
+
+@router.post("/api/auth/logout", status_code=204, **allow(*_STAFF))
+def logout(token: BearerToken, session: WriteSession) -> None:
+    """Revoke the token the request carries."""
+    revoke_token(session, token)
+
+
+@router.get("/api/auth/me", **allow(*_STAFF))
+def me(user: CurrentUser) -> dict[str, Any]:
+    """Return who the token belongs to."""
+    return {"id": user.id, "name": user.name, "role": user.role}

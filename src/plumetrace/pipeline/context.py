@@ -1,0 +1,194 @@
+"""Civilian-context jobs: load layers, (re)compute every site's context.
+
+Sites are processed in chunks of nearby sites: for each chunk the population raster is
+read in a window around it and the building footprints are fetched from the store by
+bounding box, then :func:`plumetrace.sites.context.site_contexts` does the geometry.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine
+
+from plumetrace.io.context import (
+    population_bounds,
+    read_buildings,
+    read_population,
+    store_population_file,
+)
+from plumetrace.sites.context import Features, PopulationGrid, site_contexts
+from plumetrace.store.context import (
+    active_layer,
+    features_in_bbox,
+    replace_layer,
+    set_site_contexts,
+    site_positions,
+)
+from plumetrace.store.engine import session_scope
+
+__all__ = ["ContextLoad", "load_context", "refresh_contexts"]
+
+log = logging.getLogger(__name__)
+
+_MARGIN_M = 5_000.0  # schools and hospitals looked for around a chunk of sites
+_BUILDING_MARGIN_M = 1_000.0  # footprints and population pixels around a chunk
+_RADIUS_68 = 1.51  # 68 % radius of a 2-D Gaussian, in units of the 1-sigma
+_CHUNK = 2_000
+
+
+@dataclass(frozen=True)
+class ContextLoad:
+    """What :func:`load_context` did."""
+
+    population: str | None
+    buildings: int | None
+    sites: int
+
+
+def _bbox(lat: np.ndarray, lon: np.ndarray, margin_m: float) -> tuple[float, float, float, float]:
+    dlat = margin_m / 111_320.0
+    dlon = margin_m / (111_320.0 * max(math.cos(math.radians(float(np.mean(lat)))), 0.01))
+    return (
+        float(lon.min() - dlon),
+        float(lat.min() - dlat),
+        float(lon.max() + dlon),
+        float(lat.max() + dlat),
+    )
+
+
+def _overlaps(
+    box: tuple[float, float, float, float], bounds: tuple[float, float, float, float] | None
+) -> bool:
+    if bounds is None:
+        return False
+    return box[0] < bounds[2] and box[2] > bounds[0] and box[1] < bounds[3] and box[3] > bounds[1]
+
+
+def _features(rows: list[tuple[str, bool | None, Any]]) -> Features:
+    return Features(
+        buildings=[g for k, _r, g in rows if k == "building"],
+        residential=[r for k, r, _g in rows if k == "building"],
+        schools=[g for k, _r, g in rows if k == "school"],
+        hospitals=[g for k, _r, g in rows if k == "hospital"],
+    )
+
+
+def _chunks(sites: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Group sites into chunks of neighbours (sorted by 0.1° cell)."""
+    sites = sorted(sites, key=lambda s: (round(s["lat"], 1), round(s["lon"], 1), s["id"]))
+    out: list[list[dict[str, Any]]] = []
+    for s in sites:
+        cell = (round(s["lat"], 1), round(s["lon"], 1))
+        if (
+            out
+            and len(out[-1]) < _CHUNK
+            and (
+                round(out[-1][0]["lat"], 1),
+                round(out[-1][0]["lon"], 1),
+            )
+            == cell
+        ):
+            out[-1].append(s)
+        else:
+            out.append([s])
+    return out
+
+
+def refresh_contexts(
+    engine: Engine,
+    *,
+    site_ids: Sequence[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Recompute the civilian context of sites (all when ``site_ids`` is None).
+
+    Does nothing when no context layer is loaded. Returns the number of sites updated.
+    """
+    with session_scope(engine) as s:
+        pop_layer = active_layer(s, "population")
+        bld_layer = active_layer(s, "buildings")
+        if pop_layer is None and bld_layer is None:
+            return 0
+        sites = site_positions(s, site_ids)
+    pop_path = Path(pop_layer.path) if pop_layer is not None and pop_layer.path else None
+    pop_bounds = population_bounds(pop_path) if pop_path is not None else None
+    done = 0
+    chunks = _chunks(sites)
+    for chunk in chunks:
+        lat = np.asarray([c["lat"] for c in chunk])
+        lon = np.asarray([c["lon"] for c in chunk])
+        sigma = np.asarray([c["uncertainty_m"] for c in chunk])
+        grid: PopulationGrid | None = None
+        box = _bbox(lat, lon, _BUILDING_MARGIN_M)
+        if pop_path is not None and _overlaps(box, pop_bounds):
+            grid = read_population(pop_path, bbox=box)
+        feats: Features | None = None
+        if bld_layer is not None:
+            with session_scope(engine) as s:
+                rows = features_in_bbox(s, box, ("building",))
+                rows += features_in_bbox(s, _bbox(lat, lon, _MARGIN_M), ("school", "hospital"))
+            feats = _features(rows)
+        ctx = site_contexts(lat, lon, sigma * _RADIUS_68, grid, feats)
+        with session_scope(engine, write=True) as s:
+            set_site_contexts(s, [(c, x.to_dict()) for c, x in zip(chunk, ctx, strict=True)])
+        done += len(chunk)
+        if progress:
+            progress(done, len(sites))
+    return done
+
+
+def load_context(
+    engine: Engine,
+    context_dir: Path,
+    *,
+    population: Path | None,
+    buildings: Path | None,
+    actor: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> ContextLoad:
+    """Load a population raster and/or building footprints, then recompute every site.
+
+    The raster is validated, then copied under ``context_dir`` by content hash (the
+    store keeps the path); the footprints go into the store.
+    """
+    n_buildings = None
+    pop_name = None
+    if population is not None:
+        read_population(population)  # validate before anything is stored
+    feats = read_buildings(buildings) if buildings is not None else None
+    if population is not None:
+        sha, dest = store_population_file(population, context_dir)
+        with session_scope(engine, write=True) as s:
+            replace_layer(
+                s, kind="population", sha256=sha, name=population.name, path=str(dest), actor=actor
+            )
+        pop_name = population.name
+    if feats is not None and buildings is not None:
+        rows: list[tuple[str, bool | None, Any]] = [
+            ("building", r, g) for g, r in zip(feats.buildings, feats.residential, strict=True)
+        ]
+        rows += [("school", None, g) for g in feats.schools]
+        rows += [("hospital", None, g) for g in feats.hospitals]
+        from plumetrace.io.evidence import file_digest
+
+        with session_scope(engine, write=True) as s:
+            replace_layer(
+                s,
+                kind="buildings",
+                sha256=file_digest(buildings),
+                name=buildings.name,
+                path=None,
+                features=rows,
+                actor=actor,
+            )
+        n_buildings = len(feats.buildings)
+    n = refresh_contexts(engine, progress=progress)
+    log.info("context: %s sites recomputed", n)
+    return ContextLoad(pop_name, n_buildings, n)

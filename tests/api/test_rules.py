@@ -1,0 +1,113 @@
+"""Every API route declares who may call it; partners reach none of them (yet)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Route
+
+from plumetrace.api import create_app
+from plumetrace.api.deps import PUBLIC, PublicGuard, RoleGuard, require
+from plumetrace.errors import ConfigurationError
+from plumetrace.security import ROLES
+from plumetrace.settings import Settings
+
+from .conftest import Api
+
+PUBLIC_ROUTES = {("POST", "/api/auth/login")}
+
+
+DOC_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def _flatten(routes: list[BaseRoute]) -> list[APIRoute]:
+    """Every APIRoute, also those of included routers; anything unknown fails."""
+    out: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            out.append(route)
+        elif hasattr(route, "original_router"):  # FastAPI >= 0.16x includes routers lazily
+            out += _flatten(route.original_router.routes)
+        else:
+            assert isinstance(route, Route) and route.path in DOC_PATHS, route
+    return out
+
+
+def _routes(tmp_path: Path) -> list[APIRoute]:
+    app = create_app(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    return _flatten(app.routes)
+
+
+def _guards(route: APIRoute) -> list[RoleGuard | PublicGuard]:
+    return [
+        d.call for d in route.dependant.dependencies if isinstance(d.call, RoleGuard | PublicGuard)
+    ]
+
+
+def _roles(route: APIRoute) -> list[str]:
+    return list((route.openapi_extra or {}).get("x-roles", []))
+
+
+def _calls(routes: list[APIRoute]) -> list[tuple[str, str]]:
+    out = []
+    for route in routes:
+        path = re.sub(r"\{[^}]+\}", "x-1", route.path)
+        out += [(m, path) for m in sorted(route.methods or ())]
+    return out
+
+
+def test_every_api_route_declares_its_roles(tmp_path: Path) -> None:
+    routes = _routes(tmp_path)
+    assert len(routes) >= 20
+    for route in routes:
+        assert route.path.startswith("/api/"), route.path
+        roles = (route.openapi_extra or {}).get("x-roles")
+        assert roles, f"{route.path} has no x-roles"
+        guards = _guards(route)
+        assert len(guards) == 1, f"{route.path} needs exactly one role guard"
+        assert list(guards[0].roles) == roles
+        # the guard is the first dependency: it runs before the body or the database
+        assert route.dependant.dependencies[0].call is guards[0]
+        if roles == [PUBLIC]:
+            assert {(m, route.path) for m in route.methods or ()} <= PUBLIC_ROUTES
+        else:
+            assert set(roles) <= set(ROLES)
+            assert "partner" not in roles, route.path
+
+
+def test_openapi_documents_the_roles(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert op.get("x-roles"), (method, path)
+    assert api.client.get("/docs").status_code == 200
+
+
+def test_require_refuses_bad_rules() -> None:
+    with pytest.raises(ConfigurationError):
+        require()
+    with pytest.raises(ConfigurationError, match="unknown"):
+        require("analyst", "wizard")
+    with pytest.raises(ConfigurationError, match="public"):
+        require(PUBLIC, "analyst")
+
+
+def test_partner_gets_403_everywhere(api: Api, tmp_path: Path) -> None:
+    routes = [r for r in _routes(tmp_path) if _roles(r) != [PUBLIC]]
+    for method, path in _calls(routes):
+        r = api.client.request(method, path, headers=api.auth("pat"), json={})
+        assert r.status_code == 403, (method, path, r.status_code, r.text)
+        assert "partner" in r.json()["detail"]
+
+
+def test_no_or_bad_token_gets_401_everywhere(api: Api, tmp_path: Path) -> None:
+    routes = [r for r in _routes(tmp_path) if _roles(r) != [PUBLIC]]
+    for method, path in _calls(routes):
+        r = api.client.request(method, path, json={})
+        assert r.status_code == 401, (method, path, r.status_code)
+        assert r.headers["www-authenticate"] == "Bearer"
+        r = api.client.request(method, path, headers={"Authorization": "Bearer nope"}, json={})
+        assert r.status_code == 401, (method, path, r.status_code)
