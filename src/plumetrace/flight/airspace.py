@@ -16,6 +16,7 @@ region an operator may fly in (:meth:`Zones.authorized`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,29 @@ INTERNATIONAL = "international"
 _COAST_SPACING_M = 500.0
 _GRID_M = 1.0  # precision grid of the projected set operations (robustness)
 _MAX_SPAN_DEG = 60.0  # widest region one azimuthal-equidistant projection serves
+_THREADED_POINTS = 100_000  # transform more points than this in two threads
+
+
+def _transform(
+    tr: Transformer, a: NDArray[np.float64], b: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Transform coordinate arrays, many points in two threads.
+
+    pyproj releases the GIL, and a Transformer is thread-safe (each thread gets its own
+    PROJ object).
+    """
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    n = a.shape[0] if a.ndim == 1 else 0
+    if n < _THREADED_POINTS:
+        x, y = tr.transform(a, b)
+        return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    h = n // 2
+    with ThreadPoolExecutor(2) as pool:
+        second = pool.submit(tr.transform, a[h:], b[h:])
+        x0, y0 = tr.transform(a[:h], b[:h])
+        x1, y1 = second.result()
+    return np.concatenate([x0, x1]), np.concatenate([y0, y1])
 
 
 def _project(geom: BaseGeometry, tr: Transformer) -> BaseGeometry:
@@ -76,8 +100,7 @@ class Zones:
         self, lon: NDArray[np.float64], lat: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Project lon/lat (degrees) to the zones' metres."""
-        x, y = self._fwd.transform(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
-        return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        return _transform(self._fwd, lon, lat)
 
     def to_local_geometry(self, geom: BaseGeometry) -> BaseGeometry:
         """Project a lon/lat geometry to the zones' metres."""

@@ -9,6 +9,7 @@ authorized area; an incursion's depth is the largest over its samples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,10 +75,36 @@ def _crossing(
 
 _DEPTH_SAMPLES = 50_000
 
+Projector = Callable[[NDArray[np.intp]], tuple[NDArray[np.float64], NDArray[np.float64]]]
+
+
+class _Coords:
+    """Projected sample positions, projected on first use when a projector is given."""
+
+    def __init__(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], project: Projector | None
+    ) -> None:
+        self.x = np.array(x, dtype=np.float64)
+        self.y = np.array(y, dtype=np.float64)
+        self.project = project
+
+    def take(self, idx: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return ``x[idx], y[idx]`` (projecting those not known yet)."""
+        idx = np.asarray(idx, dtype=np.intp)
+        if self.project is not None:
+            todo = np.unique(idx[np.isnan(self.x[idx]) | np.isnan(self.y[idx])])
+            if todo.size:
+                self.x[todo], self.y[todo] = self.project(todo)
+        return self.x[idx], self.y[idx]
+
+    def xy(self, k: int) -> NDArray[np.float64]:
+        """Position of sample ``k`` as a (2,) array."""
+        x, y = self.take(np.array([k]))
+        return np.array([x[0], y[0]])
+
 
 def _depths(
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
+    coords: _Coords,
     outside: NDArray[np.bool_],
     authorized: BaseGeometry,
 ) -> NDArray[np.float64]:
@@ -88,11 +115,12 @@ def _depths(
     maximum is found exactly while most of the 10⁶ distances are skipped. The samples
     not measured keep 0 (only the maxima are reported).
     """
-    depth = np.zeros(x.shape[0])
+    n = outside.shape[0]
+    depth = np.zeros(n)
     idx = np.flatnonzero(outside)
     stride = max(1, idx.size // _DEPTH_SAMPLES)
     probe = idx[::stride]
-    depth[probe] = shapely.distance(shapely.points(x[probe], y[probe]), authorized)
+    depth[probe] = shapely.distance(shapely.points(*coords.take(probe)), authorized)
     if stride == 1:
         return depth
     # refine: every sample within a stride of a probe deeper than its neighbours
@@ -100,11 +128,14 @@ def _depths(
     peak = np.ones(d.size, dtype=bool)
     peak[1:] &= d[1:] >= d[:-1]
     peak[:-1] &= d[:-1] >= d[1:]
+    wins = []
     for k in probe[peak]:
-        lo, hi = max(0, k - stride), min(x.shape[0], k + stride + 1)
+        lo, hi = max(0, k - stride), min(n, k + stride + 1)
         win = np.arange(lo, hi)
-        win = win[outside[win]]
-        depth[win] = shapely.distance(shapely.points(x[win], y[win]), authorized)
+        wins.append(win[outside[win]])
+    if wins:
+        win = np.concatenate(wins)
+        depth[win] = shapely.distance(shapely.points(*coords.take(win)), authorized)
     return depth
 
 
@@ -115,6 +146,7 @@ def find_incursions(
     authorized: BaseGeometry,
     *,
     inside: NDArray[np.bool_] | None = None,
+    project: Projector | None = None,
 ) -> list[Incursion]:
     """Find every stretch of a track outside ``authorized``.
 
@@ -129,6 +161,10 @@ def find_incursions(
     inside : (n,) ndarray of bool, optional
         Which samples are inside, when already known; then ``x`` and ``y`` are only read
         at outside samples and their neighbours (the rest may be NaN).
+    project : callable, optional
+        ``project(idx) -> (x, y)`` gives the projected positions of samples ``idx`` (m);
+        with it, ``x`` and ``y`` may be NaN wherever not known yet, and only the samples
+        that are measured (depth probes, crossings) get projected.
 
     Returns
     -------
@@ -146,7 +182,8 @@ def find_incursions(
     outside = ~inside
     if not np.any(outside):
         return []
-    depth = _depths(x, y, outside, authorized)
+    coords = _Coords(x, y, project)
+    depth = _depths(coords, outside, authorized)
     boundary = shapely.boundary(authorized)
     edges = np.diff(outside.astype(np.int8))
     starts = [int(v) for v in np.flatnonzero(edges == 1) + 1]
@@ -155,21 +192,23 @@ def find_incursions(
         starts.insert(0, 0)
     if outside[-1]:
         ends.append(n - 1)
-    xy = np.column_stack([x, y])
+    xy = coords.xy
     out = []
     for s, e in zip(starts, ends, strict=True):
         if s > 0:
-            f = _crossing(xy[s - 1], xy[s], boundary, from_a=True)
+            a, b = xy(s - 1), xy(s)
+            f = _crossing(a, b, boundary, from_a=True)
             t_in = time_s[s - 1] + f * (time_s[s] - time_s[s - 1])
-            p_in = xy[s - 1] + f * (xy[s] - xy[s - 1])
+            p_in = a + f * (b - a)
         else:
-            t_in, p_in = time_s[0], xy[0]
+            t_in, p_in = time_s[0], xy(0)
         if e < n - 1:
-            f = _crossing(xy[e], xy[e + 1], boundary, from_a=False)
+            a, b = xy(e), xy(e + 1)
+            f = _crossing(a, b, boundary, from_a=False)
             t_out = time_s[e] + f * (time_s[e + 1] - time_s[e])
-            p_out = xy[e] + f * (xy[e + 1] - xy[e])
+            p_out = a + f * (b - a)
         else:
-            t_out, p_out = time_s[-1], xy[-1]
+            t_out, p_out = time_s[-1], xy(n - 1)
         k = int(s + int(np.argmax(depth[s : e + 1])))
         out.append(
             Incursion(

@@ -59,8 +59,14 @@ def write_audit_png(
     step = max(1, lon.shape[0] // _PLOT_POINTS)
     ax.plot(lon[::step], lat[::step], color="tab:blue", lw=1.2, label="track")
     for k, inc in enumerate(incursions):
-        sl = slice(inc.first, inc.last + 1, max(1, (inc.last + 1 - inc.first) // _PLOT_POINTS))
-        ax.plot(lon[sl], lat[sl], color="tab:red", lw=2.5, label="incursion" if k == 0 else None)
+        # all incursions together are drawn with at most ~_PLOT_POINTS points, each with its
+        # last sample
+        part = np.arange(inc.first, inc.last + 1, step)
+        if part[-1] != inc.last:
+            part = np.append(part, inc.last)
+        ax.plot(
+            lon[part], lat[part], color="tab:red", lw=2.5, label="incursion" if k == 0 else None
+        )
         ax.plot(lon[inc.deepest], lat[inc.deepest], "x", color="tab:red", ms=9)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)

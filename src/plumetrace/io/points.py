@@ -37,7 +37,8 @@ def parse_latlon_lines(
     InvalidParameterError
         ``"<source> line N must be lat,lon (got ...)"`` for the first bad line.
     """
-    if not any(ln.strip() and not ln.lstrip().startswith("#") for ln in text.splitlines()):
+    # lazily: stops at the first line with data
+    if not any(ln.strip() and not ln.lstrip().startswith("#") for ln in io.StringIO(text)):
         return np.zeros(0), np.zeros(0)
     try:
         data = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, comments="#")

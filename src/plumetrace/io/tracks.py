@@ -72,7 +72,9 @@ def _finish(
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
         raise FormatError(path, f"point {i + 1}: lat {lat[i]}, lon {lon[i]} is not a position")
-    warnings = []
+    warnings: list[str] = []
+    if np.all(t[1:] > t[:-1]):
+        return Track(t, lat, lon, alt, absolute, warnings)  # in order, no duplicates
     if np.any(np.diff(t) < 0):
         warnings.append(f"{path.name}: samples were out of time order and have been sorted")
     order = np.lexsort((lon, lat, t))
@@ -117,8 +119,9 @@ def _fast_csv(path: Path) -> Track | None:
         return None
     if data.shape[0] == 0 or data.shape[0] > MAX_ROWS or not np.all(np.isfinite(data)):
         return None
-    alt = data[:, 3] if data.shape[1] == 4 else np.full(data.shape[0], math.nan)
-    return _finish(path, data[:, 0], data[:, 1], data[:, 2], alt, False)
+    col = [np.ascontiguousarray(data[:, k], dtype=np.float64) for k in range(data.shape[1])]
+    alt = col[3] if data.shape[1] == 4 else np.full(data.shape[0], math.nan)
+    return _finish(path, col[0], col[1], col[2], alt, False)
 
 
 def _read_csv(path: Path) -> Track:

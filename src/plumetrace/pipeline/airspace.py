@@ -9,6 +9,7 @@ beyond that the distance is reported as null.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from plumetrace.data import CountryLand, country_land
 from plumetrace.errors import InvalidParameterError
 from plumetrace.flight.airspace import INTERNATIONAL, Zones, build_zones
+from plumetrace.flight.boundary_distance import boundary_segments, distance_to_segments
 from plumetrace.flight.operators import Operator
 
 __all__ = ["AirspaceChecker", "CheckResult", "export_zones"]
@@ -57,21 +59,7 @@ class _Tile:
     zones: Zones
     authorized: BaseGeometry
     unauthorized: BaseGeometry
-    edges: shapely.STRtree | None  # the unauthorized area's boundary, in short pieces
-
-
-def _edge_tree(area: BaseGeometry) -> shapely.STRtree | None:
-    """Build an STRtree of an area's boundary cut into pieces of at most 32 vertices."""
-    if area.is_empty:
-        return None
-    pieces = []
-    for line in shapely.get_parts(shapely.get_parts(shapely.boundary(area))):
-        xy = shapely.get_coordinates(line)
-        for a in range(0, max(1, xy.shape[0] - 1), 31):
-            chunk = xy[a : a + 32]
-            if chunk.shape[0] >= 2:
-                pieces.append(shapely.LineString(chunk))
-    return shapely.STRtree(pieces) if pieces else None
+    edges: NDArray[np.float64]  # (k, 4) segments of the unauthorized area's boundary, m
 
 
 class AirspaceChecker:
@@ -108,7 +96,9 @@ class AirspaceChecker:
         auth = shapely.intersection(auth, zones.region)
         unauth = shapely.difference(zones.region, auth)
         # the region's own edge is not a boundary with unauthorized airspace
-        return _Tile(zones, auth, unauth, _edge_tree(unauth))
+        shapely.prepare(auth)
+        shapely.prepare(unauth)
+        return _Tile(zones, auth, unauth, boundary_segments(unauth))
 
     def _tile(self, key: tuple[int, int]) -> _Tile:
         if key not in self._tiles:
@@ -121,15 +111,16 @@ class AirspaceChecker:
         return self._tiles[key]
 
     def _far_distances(
-        self, key: tuple[int, int], lat: NDArray[np.float64], lon: NDArray[np.float64]
+        self, key: tuple[int, int], x: NDArray[np.float64], y: NDArray[np.float64]
     ) -> NDArray[np.float64]:
         """Distances beyond the tile margin: the tile's zones rebuilt with growing margins.
 
-        The projection stays centred on the tile, so a distance of D km measured from a
-        point up to ~80 km off-centre is off by well under 1 %.
+        ``x, y`` are the points in the tile's projection (m): the rebuilt zones keep it
+        (same centre), so a distance of D km measured from a point up to ~80 km
+        off-centre is off by well under 1 %.
         """
-        out = np.full(lat.shape[0], np.nan)
-        todo = np.arange(lat.shape[0])
+        out = np.full(x.shape[0], np.nan)
+        todo = np.arange(x.shape[0])
         lon0 = max(-180.0, key[0] * _TILE_DEG)
         lat0 = max(-90.0, key[1] * _TILE_DEG)
         bbox = (lon0, lat0, min(180.0, lon0 + _TILE_DEG), min(90.0, lat0 + _TILE_DEG))
@@ -144,9 +135,10 @@ class AirspaceChecker:
                 cached = self._far_tiles[(key, radius)] = self._areas(zones)
             tile = cached
             if not tile.unauthorized.is_empty:
-                # few points, big regions: a polygon distance beats a nearest-edge search
-                x, y = tile.zones.to_local(lon[todo], lat[todo])
-                d = shapely.distance(shapely.points(x, y), tile.unauthorized)
+                # the distance to the unauthorized area: 0 on it, else to its boundary
+                xt, yt = x[todo], y[todo]
+                d = distance_to_segments(xt, yt, tile.edges, max_distance=radius)
+                d[shapely.intersects_xy(tile.unauthorized, xt, yt)] = 0.0
                 ok = d <= radius
                 out[todo[ok]] = d[ok]
                 todo = todo[~ok]
@@ -200,42 +192,46 @@ class AirspaceChecker:
             raise InvalidParameterError(
                 f"point {i + 1}: lat {lat[i]}, lon {lon[i]} is not a WGS 84 position"
             )
-        zone = np.empty(lat.shape[0], dtype=object)
+        zone = np.empty(lat.shape[0], dtype="<U13")
         allowed = np.zeros(lat.shape[0], dtype=bool)
         dist = np.full(lat.shape[0], np.nan)
         kx = np.floor(np.minimum(lon, 179.999999) / _TILE_DEG).astype(np.int64)
         ky = np.floor(np.minimum(lat, 89.999999) / _TILE_DEG).astype(np.int64)
-        codes, inverse = np.unique((kx + 200) * 1000 + (ky + 100), return_inverse=True)
-        inverse = inverse.reshape(-1)
-        keys = [(int(c // 1000) - 200, int(c % 1000) - 100) for c in codes]
-        for k, (tx, ty) in enumerate(keys):
-            sel = np.flatnonzero(inverse == k)
-            tile = self._tile((int(tx), int(ty)))
+        code = (kx + 200) * 1000 + (ky + 100)
+        order = np.argsort(code, kind="stable")
+        ordered = code[order]
+        bounds = np.flatnonzero(np.diff(ordered)) + 1
+        bounds = np.concatenate([[0], bounds, [code.shape[0]]]) if code.size else np.zeros(1, int)
+
+        def one_tile(k: int) -> None:
+            sel = order[bounds[k] : bounds[k + 1]]
+            c = int(ordered[bounds[k]])
+            key = (c // 1000 - 200, c % 1000 - 100)
+            tile = self._tile(key)
             x, y = tile.zones.to_local(lon[sel], lat[sel])
             zone[sel] = tile.zones.zone_of(x, y)
             inside = shapely.contains_xy(tile.authorized, x, y)
             allowed[sel] = inside
             d = np.zeros(sel.shape[0])
-            if tile.edges is None:
-                d[inside] = np.inf
-            elif np.any(inside):
-                # inside the authorized area, the distance to the unauthorized area is the
-                # distance to their common boundary: nearest edge piece from a tree
-                pts = shapely.points(x[inside], y[inside])
-                # beyond the margin the tile is blind: those are measured again below
-                found, near = tile.edges.query_nearest(
-                    pts, max_distance=_MARGIN_M, return_distance=True, all_matches=False
-                )
-                di = np.full(pts.shape[0], np.inf)
-                di[found[0]] = near
-                d[inside] = di
+            # inside the authorized area, the distance to the unauthorized area is the
+            # distance to their common boundary; beyond the margin the tile is blind
+            # (inf): those are measured again on larger regions
+            d[inside] = distance_to_segments(
+                x[inside], y[inside], tile.edges, max_distance=_MARGIN_M
+            )
+            far = np.flatnonzero(inside & (d > _MARGIN_M))
+            if far.size:
+                d[far] = self._far_distances(key, x[far], y[far])
             dist[sel] = d
-        far = allowed & (dist > _MARGIN_M)
-        if np.any(far):
-            for k, (tx, ty) in enumerate(keys):
-                sel = np.flatnonzero(far & (inverse == k))
-                if sel.size:
-                    dist[sel] = self._far_distances((int(tx), int(ty)), lat[sel], lon[sel])
+
+        # tiles are independent and their work (GEOS, PROJ, numpy) releases the GIL
+        tiles = range(bounds.shape[0] - 1)
+        if len(tiles) > 1:
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(one_tile, tiles))
+        else:
+            for k in tiles:
+                one_tile(k)
         return zone.astype(str), allowed, dist
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import mapping
 
 from plumetrace import __version__
@@ -131,17 +132,16 @@ def run_audit(
     auth_ll = shapely.make_valid(zones.to_lonlat(authorized))
     shapely.prepare(auth_ll)
     inside = shapely.contains_xy(auth_ll, track.lon, track.lat)
-    need = ~inside
-    need[1:] |= ~inside[:-1]
-    need[:-1] |= ~inside[1:]
-    x = np.full(track.size, np.nan)
-    y = np.full(track.size, np.nan)
-    if np.any(need):
-        x[need], y[need] = zones.to_local(track.lon[need], track.lat[need])
-    incursions = find_incursions(x, y, track.time_s, authorized, inside=inside)
+    # only the samples measured (depth probes, crossings) are projected, on demand
+    nan = np.full(track.size, np.nan)
+
+    def project(idx: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return zones.to_local(track.lon[idx], track.lat[idx])
+
+    incursions = find_incursions(nan, nan, track.time_s, authorized, inside=inside, project=project)
     inv = zones.to_lonlat
-    deep = [inc.deepest for inc in incursions]
-    names = [str(z) for z in zones.zone_of(x[deep], y[deep])] if deep else []
+    deep = np.array([inc.deepest for inc in incursions], dtype=np.intp)
+    names = [str(z) for z in zones.zone_of(*project(deep))] if deep.size else []
 
     def ll(p: tuple[float, float]) -> tuple[float, float]:
         g = inv(shapely.Point(p))
