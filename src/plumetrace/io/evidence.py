@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from plumetrace.errors import DataSourceError, FormatError
-from plumetrace.io.geojson import read_geojson, read_polygons
+from plumetrace.io.geojson import read_polygons
 from plumetrace.io.tables import read_json
 
 __all__ = [
@@ -190,6 +190,26 @@ def _locate(path: Path, doc: dict[str, Any]) -> list[DetectionRecord]:
     ]
 
 
+def _features(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    """Return the features of a parsed GeoJSON document, each with a properties object.
+
+    Only the properties are used (the source position is a property), so geometries
+    are not validated here.
+    """
+    items = [doc] if doc["type"] == "Feature" else doc.get("features")
+    if not isinstance(items, list):
+        raise FormatError(path, 'FeatureCollection has no "features" array')
+    for i, f in enumerate(items):
+        if not isinstance(f, dict) or f.get("type") != "Feature":
+            raise FormatError(path, f"features[{i}] is not a Feature")
+        props = f.get("properties")
+        if props is None:
+            f["properties"] = {}
+        elif not isinstance(props, dict):
+            raise FormatError(path, f"features[{i}] properties must be an object")
+    return {"features": items}
+
+
 def read_detections(path: str | Path) -> list[DetectionRecord]:
     """Read a ``plumes.geojson`` or a ``locate`` RESULT.json as detection records.
 
@@ -201,7 +221,7 @@ def read_detections(path: str | Path) -> list[DetectionRecord]:
     p = Path(path)
     raw = read_json(p)
     if isinstance(raw, dict) and raw.get("type") in ("FeatureCollection", "Feature"):
-        return _plumes(p, read_geojson(p))
+        return _plumes(p, _features(p, raw))
     if isinstance(raw, dict) and "rate_kg_h" in raw and "position_ci68_m" in raw:
         return _locate(p, raw)
     raise FormatError(p, "neither a plumes.geojson nor a locate RESULT.json")

@@ -222,6 +222,68 @@ class SiteTracker:
                 self._build_tree()
         return Association(i, False, dist, maha)
 
+    def add_batch(self, x: F64, y: F64, sigma: F64) -> list[Association]:
+        """Associate many pieces of evidence; the same rule as :meth:`add`, batched.
+
+        Evidence near an existing site is associated in one vectorised pass against the
+        sites' positions at the start of the batch (their updates are then applied
+        together); the rest, which may found new sites, goes one by one through
+        :meth:`add` in the given order.
+
+        Parameters
+        ----------
+        x, y, sigma : (n,) ndarray, m
+        """
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        sigma = np.asarray(sigma, dtype=np.float64)
+        if np.any(~(sigma > 0)):
+            raise InvalidParameterError("evidence uncertainty must be > 0 m")
+        out: list[Association | None] = [None] * len(x)
+        o = self.options
+        if self.n and len(x):
+            if self._moved or self._tree_n != self.n:
+                self._build_tree()
+            assert self._tree is not None
+            hits = self._tree.query_ball_point(np.column_stack([x, y]), o.max_link_m)
+            lengths = np.fromiter((len(h) for h in hits), dtype=np.intp, count=len(x))
+            ev = np.repeat(np.arange(len(x)), lengths)
+            st = np.fromiter((j for h in hits for j in h), dtype=np.intp, count=int(lengths.sum()))
+            keep = self._alive[st]
+            ev, st = ev[keep], st[keep]
+            dx = self._x[st] - x[ev]
+            dy = self._y[st] - y[ev]
+            d2 = _d2(dx, dy, 1.0 / self._w[st] + sigma[ev] ** 2, o.floor_m**2)
+            dist = np.hypot(dx, dy)
+            ok = (d2 <= o.gate_chi2) & (dist <= o.max_link_m)
+            ev, st, d2, dist = ev[ok], st[ok], d2[ok], dist[ok]
+            order = np.lexsort((st, d2, ev))
+            ev, st, d2, dist = ev[order], st[order], d2[order], dist[order]
+            first = np.ones(len(ev), dtype=bool)
+            first[1:] = ev[1:] != ev[:-1]
+            ev, st, d2, dist = ev[first], st[first], d2[first], dist[first]
+            w = 1.0 / sigma[ev] ** 2
+            sw = np.zeros(self.n)
+            sx = np.zeros(self.n)
+            sy = np.zeros(self.n)
+            np.add.at(sw, st, w)
+            np.add.at(sx, st, w * x[ev])
+            np.add.at(sy, st, w * y[ev])
+            touched = np.flatnonzero(sw)
+            total = self._w[touched] + sw[touched]
+            self._x[touched] = (self._x[touched] * self._w[touched] + sx[touched]) / total
+            self._y[touched] = (self._y[touched] * self._w[touched] + sy[touched]) / total
+            self._w[touched] = total
+            self._moved.update(int(t) for t in touched)
+            for e, j, dd, q in zip(
+                ev.tolist(), st.tolist(), dist.tolist(), d2.tolist(), strict=True
+            ):
+                out[e] = Association(j, False, dd, float(np.sqrt(q)))
+        for k in range(len(x)):
+            if out[k] is None:
+                out[k] = self.add(float(x[k]), float(y[k]), float(sigma[k]))
+        return [a for a in out if a is not None]
+
     def merge_candidates(self, i: int) -> list[int]:
         """Return the live sites within the gate of site ``i`` (not ``i`` itself)."""
         o = self.options
@@ -235,6 +297,40 @@ class SiteTracker:
         d2 = _d2(dx, dy, s2, o.floor_m**2)
         ok = (d2 <= o.gate_chi2) & (np.hypot(dx, dy) <= o.max_link_m)
         return [int(j) for j in idx[ok]]
+
+    def merge_pairs(self, sites: NDArray[np.intp]) -> list[tuple[int, int]]:
+        """Return pairs (i, j) of live sites within each other's gate, ``i`` in ``sites``.
+
+        Vectorised version of :meth:`merge_candidates` for many sites; each unordered
+        pair once, closest first.
+        """
+        o = self.options
+        sites = np.asarray([i for i in sites if self._alive[i]], dtype=np.intp)
+        if len(sites) == 0:
+            return []
+        self._build_tree()
+        assert self._tree is not None
+        hits = self._tree.query_ball_point(
+            np.column_stack([self._x[sites], self._y[sites]]), o.max_link_m
+        )
+        lengths = np.fromiter((len(h) for h in hits), dtype=np.intp, count=len(sites))
+        a = np.repeat(sites, lengths)
+        b = np.fromiter((j for h in hits for j in h), dtype=np.intp, count=int(lengths.sum()))
+        sel = (a != b) & self._alive[b]
+        a, b = a[sel], b[sel]
+        dx = self._x[a] - self._x[b]
+        dy = self._y[a] - self._y[b]
+        d2 = _d2(dx, dy, 1.0 / self._w[a] + 1.0 / self._w[b], o.floor_m**2)
+        ok = (d2 <= o.gate_chi2) & (np.hypot(dx, dy) <= o.max_link_m)
+        lo, hi, d2 = np.minimum(a, b)[ok], np.maximum(a, b)[ok], d2[ok]
+        seen: set[tuple[int, int]] = set()
+        out = []
+        for k in np.argsort(d2, kind="stable"):
+            pair = (int(lo[k]), int(hi[k]))
+            if pair not in seen:
+                seen.add(pair)
+                out.append(pair)
+        return out
 
     def merge(self, keep: int, drop: int) -> None:
         """Merge site ``drop`` into ``keep`` (positions fused; ``drop`` is retired)."""
@@ -263,7 +359,7 @@ def associate(x: F64, y: F64, sigma: F64, tracker: SiteTracker) -> list[Associat
     tracker : SiteTracker
         Updated in place.
     """
-    return [tracker.add(float(a), float(b), float(s)) for a, b, s in zip(x, y, sigma, strict=True)]
+    return tracker.add_batch(x, y, sigma)
 
 
 def split_outliers(

@@ -14,14 +14,13 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from plumetrace.errors import ConflictError
 from plumetrace.geo import local_projection
 from plumetrace.sites.confidence import (
     ConfidenceModel,
@@ -36,6 +35,7 @@ from plumetrace.store.models import Coverage, Detection, EvidenceLink, Report, S
 __all__ = [
     "Evidence",
     "FusionOutcome",
+    "bulk_insert",
     "fuse",
     "mark_passes",
     "new_site_id",
@@ -264,7 +264,7 @@ def mark_passes(session: Session, pairs: dict[tuple[str, str], tuple[datetime, b
         if (s, f) not in existing
     ]
     if new:
-        session.execute(insert(SitePass), new)
+        bulk_insert(session, SitePass, new)
     turn_on = [
         {"s": s, "f": f} for (s, f), (_t, d) in pairs.items() if d and existing.get((s, f)) is False
     ]
@@ -284,11 +284,14 @@ def fuse(
     options: FusionOptions,
     model: ConfidenceModel,
     now: datetime,
+    set_sites: bool = True,
 ) -> FusionOutcome:
     """Associate evidence with sites (creating, updating and merging them) and rescore.
 
-    ``evidence`` rows must already be inserted (detections, reports); their ``site_id``
-    is set here. ``flight_id`` is the pass the detections came from (None for reports).
+    ``flight_id`` is the pass the detections came from (None for reports). Each
+    evidence's ``site_id`` is filled in; with ``set_sites`` the already-inserted
+    evidence rows are updated to point at their sites, otherwise the caller inserts
+    them afterwards (faster for large batches).
     """
     outcome = FusionOutcome()
     if not evidence:
@@ -296,13 +299,16 @@ def fuse(
     lats = [e.lat for e in evidence]
     lons = [e.lon for e in evidence]
     s, n, w, e_ = _bbox(lats, lons, options.max_link_m * 2)
-    cols = [getattr(Site, c) for c in _SITE_STATS]
-    rows = session.execute(
-        select(*cols).where(
-            Site.lat.between(s, n), Site.lon.between(w, e_), Site.status != "merged"
-        )
-    ).all()
-    sites: list[dict[str, Any]] = [dict(zip(_SITE_STATS, r, strict=True)) for r in rows]
+    brief = ("id", "lat", "lon", "pos_weight", "version", "created")
+    query = select(*[getattr(Site, c) for c in brief]).where(
+        Site.lat.between(s, n), Site.lon.between(w, e_), Site.status != "merged"
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    rows = session.execute(query).all()
+    # existing sites start as brief dicts; the ones the batch touches get their full stats
+    sites: list[dict[str, Any]] = [dict(zip(brief, r, strict=True)) for r in rows]
+    n_existing = len(sites)
     lon0, lat0 = float(np.mean(lons)), float(np.mean(lats))
     fwd, inv = local_projection(lon0, lat0)
     if sites:
@@ -316,18 +322,24 @@ def fuse(
         options,
     )
     ex, ey = fwd.transform(lons, lats)
-    touched: set[int] = set()
-    links: list[dict[str, Any]] = []
     order = sorted(range(len(evidence)), key=lambda k: (evidence[k].time, evidence[k].id))
-    for k in order:
-        ev = evidence[k]
-        a = tracker.add(float(ex[k]), float(ey[k]), ev.sigma_m)
+    ex, ey = np.asarray(ex)[order], np.asarray(ey)[order]
+    sig = np.asarray([evidence[k].sigma_m for k in order])
+    assoc = tracker.add_batch(ex, ey, sig)
+    for k, a in zip(order, assoc, strict=True):
         if a.created:
-            sites.append(_blank_site(new_site_id(), ev, now))
+            sites.append(_blank_site(new_site_id(), evidence[k], now))
+    touched: set[int] = {a.site for a in assoc}
+    to_merge = tracker.merge_pairs(np.asarray(sorted(touched), dtype=np.intp))
+    involved = touched | {i for pair in to_merge for i in pair}
+    _load_stats(session, sites, sorted(i for i in involved if i < n_existing))
+    gate = math.sqrt(options.gate_chi2)
+    links: list[dict[str, Any]] = []
+    for k, a in zip(order, assoc, strict=True):
+        ev = evidence[k]
         site = sites[a.site]
         _add_evidence(site, ev)
         ev.site_id = site["id"]
-        touched.add(a.site)
         if ev.kind == "detection":
             weight = model.coef["score"] * (_logit(ev.score) if ev.score is not None else 0.0)
         else:
@@ -335,8 +347,7 @@ def fuse(
         reason = (
             f"founded the site ({ev.sigma_m:.0f} m 1-sigma)"
             if a.created
-            else f"{a.distance_m:.0f} m from the site, {a.mahalanobis:.2f} sigma "
-            f"(gate {math.sqrt(options.gate_chi2):.2f})"
+            else f"{a.distance_m:.0f} m from the site, {a.mahalanobis:.2f} sigma (gate {gate:.2f})"
         )
         links.append(
             {
@@ -350,19 +361,16 @@ def fuse(
                 "time": now,
             }
         )
-    n_existing = len(rows)
     # merges among the touched sites and their neighbours
-    for i in sorted(touched):
-        if not tracker.alive(i):
-            continue
-        for j in tracker.merge_candidates(i):
-            if not tracker.alive(j) or not tracker.alive(i):
-                continue
-            keep, drop = (i, j) if _older(sites[i], sites[j]) else (j, i)
-            tracker.merge(keep, drop)
-            _merge_stats(sites[keep], sites[drop])
-            outcome.merged.append((sites[drop]["id"], sites[keep]["id"]))
-            touched.add(keep)
+    for i, j in to_merge:
+        i, j = tracker_root(tracker, i), tracker_root(tracker, j)
+        if i == j or not tracker.merge_candidates(i).count(j):
+            continue  # an earlier merge in this batch moved one of them
+        keep, drop = (i, j) if _older(sites[i], sites[j]) else (j, i)
+        tracker.merge(keep, drop)
+        _merge_stats(sites[keep], sites[drop])
+        outcome.merged.append((sites[drop]["id"], sites[keep]["id"]))
+        touched.add(keep)
     redirect = {sites[d]["id"]: sites[tracker_root(tracker, d)]["id"] for d in tracker.merged_into}
     for ev in evidence:
         ev.site_id = redirect.get(ev.site_id or "", ev.site_id)
@@ -393,43 +401,34 @@ def fuse(
             pairs.setdefault((sites[i]["id"], f), (sites[i]["first_seen"], False))
     # write: new sites first (evidence rows point to them), then the rest
     if new_idx:
-        session.execute(
-            insert(Site),
+        bulk_insert(
+            session,
+            Site,
             [_site_row(sites[i], now) for i in new_idx],
         )
     born = {site["id"] for site in sites[n_existing:]}
     for dropped, kept in outcome.merged:
         if dropped not in born:  # sites born and merged in this batch never reach the db
             _relink(session, dropped, kept, now)
-    _set_evidence_sites(session, evidence)
+    if set_sites:
+        _set_evidence_sites(session, evidence)
     mark_passes(session, pairs)
     if links:
-        session.execute(insert(EvidenceLink), links)
+        bulk_insert(session, EvidenceLink, links)
     counts = pass_counts(session, [sites[i]["id"] for i in live])
-    updates = []
+    site_rows = []
     for i in live:
         site = sites[i]
         site["n_passes"], site["n_passes_detected"] = counts.get(site["id"], (0, 0))
         _rate_fields(site)
         _confidence(site, model)
-        if i >= n_existing:
-            outcome.created.append(site["id"])
-            session.execute(update(Site).where(Site.id == site["id"]).values(**_score_row(site)))
-        else:
-            outcome.updated.append(site["id"])
-            updates.append(site)
-    for site in updates:
+        (outcome.created if i >= n_existing else outcome.updated).append(site["id"])
         vals = _site_row(site, now)
-        vals.pop("id")
         vals.pop("created")
-        vals["version"] = site["version"] + 1
-        res = session.execute(
-            update(Site)
-            .where(Site.id == site["id"], Site.version == site["version"])
-            .values(**vals)
-        )
-        if res.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConflictError(f"site {site['id']} changed during ingest; retry")
+        vals.pop("status", None)
+        vals["version"] = site["version"] + 1 if i < n_existing else 1
+        site_rows.append(vals)
+    _update_sites(session, site_rows)
     for dropped, kept in outcome.merged:
         if dropped in born:
             continue
@@ -439,6 +438,43 @@ def fuse(
             .values(status="merged", merged_into=kept, version=Site.version + 1, updated=now)
         )
     return outcome
+
+
+def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with one core executemany (no ORM bookkeeping)."""
+    if rows:
+        session.connection().execute(cast("Table", model.__table__).insert(), rows)
+
+
+def _update_sites(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write many sites' fields in one executemany UPDATE (rows keyed by ``id``).
+
+    The rows were read under the write lock (SQLite's ``BEGIN IMMEDIATE``; ``FOR UPDATE``
+    on PostgreSQL), so no other writer changed them meanwhile; the version still moves
+    on so an analyst's stale form gets its 409.
+    """
+    if not rows:
+        return
+    table = cast("Table", Site.__table__)
+    cols = [k for k in rows[0] if k != "id"]
+    stmt = (
+        table.update()
+        .where(table.c.id == bindparam("b_id"))
+        .values({c: bindparam(f"b_{c}") for c in cols})
+    )
+    params = [{f"b_{k}": v for k, v in r.items()} for r in rows]
+    session.connection().execute(stmt, params)
+
+
+def _load_stats(session: Session, sites: list[dict[str, Any]], indices: list[int]) -> None:
+    """Replace the brief dicts of existing sites at ``indices`` by their full stats."""
+    cols = [getattr(Site, c) for c in _SITE_STATS]
+    by_id = {sites[i]["id"]: i for i in indices}
+    ids = list(by_id)
+    for k in range(0, len(ids), 900):
+        for r in session.execute(select(*cols).where(Site.id.in_(ids[k : k + 900]))):
+            row = dict(zip(_SITE_STATS, r, strict=True))
+            sites[by_id[row["id"]]] = row
 
 
 def tracker_root(tracker: SiteTracker, i: int) -> int:
@@ -489,15 +525,6 @@ def _site_row(site: dict[str, Any], now: datetime) -> dict[str, Any]:
     else:
         row.pop("status")
     return row
-
-
-def _score_row(site: dict[str, Any]) -> dict[str, Any]:
-    keys = ("n_passes", "n_passes_detected", "confidence", "confidence_terms", "priority")
-    return {k: site[k] for k in keys} | {
-        "rate_kg_h": site["rate_kg_h"],
-        "rate_lo_kg_h": site["rate_lo_kg_h"],
-        "rate_hi_kg_h": site["rate_hi_kg_h"],
-    }
 
 
 def _set_evidence_sites(session: Session, evidence: list[Evidence]) -> None:
@@ -628,8 +655,9 @@ def split_site(
         members = [items[k] for k in np.flatnonzero(labels == g)]
         sid = new_site_id()
         first = members[0]
-        session.execute(
-            insert(Site),
+        bulk_insert(
+            session,
+            Site,
             [
                 _site_row(
                     _blank_site(

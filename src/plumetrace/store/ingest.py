@@ -8,14 +8,14 @@ hash, report id), so ingesting the same file twice changes nothing, not even the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plumetrace.errors import ConfigurationError, InvalidParameterError
@@ -25,6 +25,7 @@ from plumetrace.sites.fusion import FusionOptions
 from plumetrace.store.audit_log import append_event
 from plumetrace.store.fusion import (
     Evidence,
+    bulk_insert,
     fuse,
     mark_passes,
     pass_counts,
@@ -169,9 +170,24 @@ def _fuse(
     options: FusionOptions,
     model: ConfidenceModel,
     now: datetime,
+    insert: Callable[[], None] | None = None,
 ) -> IngestResult:
-    """Fuse stored evidence, then re-check merged sites for evidence to split off."""
-    out = fuse(session, evidence, flight_id=flight_id, options=options, model=model, now=now)
+    """Fuse evidence, then re-check merged sites for evidence to split off.
+
+    ``insert``, if given, stores the evidence rows once their sites are known (before the
+    split check, which reads them); otherwise they are already stored and get updated.
+    """
+    out = fuse(
+        session,
+        evidence,
+        flight_id=flight_id,
+        options=options,
+        model=model,
+        now=now,
+        set_sites=insert is None,
+    )
+    if insert is not None:
+        insert()
     result = IngestResult(sites_created=out.created, sites_updated=out.updated, merged=out.merged)
     kept = {k for _d, k in result.merged}
     for site_id in sorted(kept):
@@ -222,25 +238,6 @@ def ingest_detections(
     if not fresh:
         return result
     ensure_flight(session, flight, time)
-    rows = [
-        {
-            "id": i,
-            "flight_id": flight.id,
-            "time": time,
-            "kind": r.kind,
-            "gas": r.gas,
-            "lat": r.lat,
-            "lon": r.lon,
-            "uncertainty_m": r.uncertainty_m,
-            "rate_kg_h": r.rate_kg_h,
-            "rate_lo_kg_h": r.rate_lo_kg_h,
-            "rate_hi_kg_h": r.rate_hi_kg_h,
-            "score": r.score,
-            "properties": r.properties,
-        }
-        for i, r in fresh
-    ]
-    session.execute(insert(Detection), rows)
     evidence = [
         Evidence(
             "detection",
@@ -256,7 +253,30 @@ def ingest_detections(
         )
         for i, r in fresh
     ]
-    result = _fuse(session, evidence, flight.id, options, model, now)
+
+    def insert_rows() -> None:
+        rows = [
+            {
+                "id": i,
+                "flight_id": flight.id,
+                "time": time,
+                "kind": r.kind,
+                "gas": r.gas,
+                "lat": r.lat,
+                "lon": r.lon,
+                "uncertainty_m": r.uncertainty_m,
+                "rate_kg_h": r.rate_kg_h,
+                "rate_lo_kg_h": r.rate_lo_kg_h,
+                "rate_hi_kg_h": r.rate_hi_kg_h,
+                "score": r.score,
+                "site_id": ev.site_id,
+                "properties": r.properties,
+            }
+            for (i, r), ev in zip(fresh, evidence, strict=True)
+        ]
+        bulk_insert(session, Detection, rows)
+
+    result = _fuse(session, evidence, flight.id, options, model, now, insert_rows)
     result.new = len(fresh)
     result.skipped = len(records) - len(fresh)
     append_event(
@@ -344,7 +364,7 @@ def ingest_coverage(
             }
         )
     if links:
-        session.execute(insert(EvidenceLink), links)
+        bulk_insert(session, EvidenceLink, links)
     result.new = 1
     append_event(
         session,

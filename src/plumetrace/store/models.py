@@ -194,13 +194,13 @@ class Site(Base):
     pos_weight: Mapped[float] = mapped_column(Float)  # Σ 1/σ² of its evidence, m⁻²
     confidence_terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     first_seen: Mapped[datetime | None]
-    last_seen: Mapped[datetime | None] = mapped_column(index=True)
+    last_seen: Mapped[datetime | None]
     rate_kg_h: Mapped[float | None] = mapped_column(Float)
     rate_lo_kg_h: Mapped[float | None] = mapped_column(Float)
     rate_hi_kg_h: Mapped[float | None] = mapped_column(Float)
     exposure: Mapped[str | None] = mapped_column(String(8))
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    priority: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    priority: Mapped[float] = mapped_column(Float, default=0.0)
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
     created: Mapped[datetime] = mapped_column(default=utcnow)

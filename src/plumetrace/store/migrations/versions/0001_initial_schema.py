@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 15:27:24.666552
+Create Date: 2026-11-23 15:51:30.153566
 """
 
 from __future__ import annotations
@@ -179,9 +179,7 @@ def upgrade() -> None:
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sites_assignee_id"), ["assignee_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sites_confidence"), ["confidence"], unique=False)
-        batch_op.create_index(batch_op.f("ix_sites_last_seen"), ["last_seen"], unique=False)
         batch_op.create_index("ix_sites_lat_lon", ["lat", "lon"], unique=False)
-        batch_op.create_index(batch_op.f("ix_sites_priority"), ["priority"], unique=False)
         batch_op.create_index("ix_sites_queue", ["status", "priority", "last_seen"], unique=False)
         batch_op.create_index(batch_op.f("ix_sites_status"), ["status"], unique=False)
 
@@ -577,9 +575,7 @@ def downgrade() -> None:
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sites_status"))
         batch_op.drop_index("ix_sites_queue")
-        batch_op.drop_index(batch_op.f("ix_sites_priority"))
         batch_op.drop_index("ix_sites_lat_lon")
-        batch_op.drop_index(batch_op.f("ix_sites_last_seen"))
         batch_op.drop_index(batch_op.f("ix_sites_confidence"))
         batch_op.drop_index(batch_op.f("ix_sites_assignee_id"))
 
