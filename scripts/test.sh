@@ -11,4 +11,8 @@ ruff format --check src tests
 echo "== mypy"
 mypy
 echo "== pytest"
+bash scripts/postgres.sh
+# store tests run on SQLite and on this PostgreSQL; unreachable is a failure, not a skip
+export PLUMETRACE_REQUIRE_POSTGRES=1
+export PLUMETRACE_TEST_POSTGRES_URL="${PLUMETRACE_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 pytest -m "not slow and not benchmark" -q "$@"

@@ -35,6 +35,7 @@ __all__ = [
     "RouteRules",
     "WriteSession",
     "allow",
+    "app_engine",
     "app_settings",
     "current_user",
     "present",
@@ -51,6 +52,11 @@ def app_settings(request: Request) -> Settings:
     """Return the settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+def app_engine(request: Request) -> Engine:
+    """Return the app's engine (for jobs that run their own units of work)."""
+    return _engine(request)
 
 
 def _engine(request: Request) -> Engine:

@@ -27,6 +27,7 @@ __all__ = [
     "DetectionRecord",
     "ReportRecord",
     "file_digest",
+    "parse_report",
     "parse_time",
     "read_coverage",
     "read_detections",
@@ -244,7 +245,18 @@ def read_report(path: str | Path) -> ReportRecord:
         One line naming the file and the field at fault.
     """
     p = Path(path)
-    doc = read_json(p)
+    return parse_report(read_json(p), p)
+
+
+def parse_report(doc: Any, where: Path | str) -> ReportRecord:
+    """Validate a report already parsed from JSON; ``p`` names it in errors.
+
+    Raises
+    ------
+    FormatError
+        One line naming ``where`` and the field at fault.
+    """
+    p = Path(where)
     if not isinstance(doc, dict):
         raise FormatError(p, "a report must be a JSON object")
     missing = [k for k in _REPORT_KEYS if k not in doc]

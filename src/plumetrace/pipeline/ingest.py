@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from plumetrace.data import confidence_model
 from plumetrace.errors import FormatError
 from plumetrace.io.evidence import (
+    ReportRecord,
     file_digest,
     parse_time,
     read_coverage,
@@ -42,6 +43,7 @@ __all__ = [
     "ingest_coverage_file",
     "ingest_detections_file",
     "ingest_report_file",
+    "ingest_report_record",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,11 +66,15 @@ def ingest_detections_file(
     actor: str,
     options: FusionOptions | None = None,
     model: ConfidenceModel | None = None,
+    name: str | None = None,
 ) -> IngestResult:
-    """Ingest a ``plumes.geojson`` or a ``locate`` RESULT.json as one pass's detections."""
+    """Ingest a ``plumes.geojson`` or a ``locate`` RESULT.json as one pass's detections.
+
+    ``name`` is how the audit log names the file (its own name by default).
+    """
     records = read_detections(path)
     model = model or confidence_model()
-    source = f"{path.name} sha256:{file_digest(path)}"
+    source = f"{name or path.name} sha256:{file_digest(path)}"
     with session_scope(engine, write=True) as s:
         r = ingest_detections(
             s, flight, records, time=time, actor=actor, source=source, options=options, model=model
@@ -84,11 +90,12 @@ def ingest_coverage_file(
     flight: FlightSpec,
     actor: str,
     model: ConfidenceModel | None = None,
+    name: str | None = None,
 ) -> IngestResult:
     """Ingest a coverage footprint (GeoJSON polygons) of one pass."""
     footprint = read_coverage(path)
     model = model or confidence_model()
-    source = f"{path.name} sha256:{file_digest(path)}"
+    source = f"{name or path.name} sha256:{file_digest(path)}"
     with session_scope(engine, write=True) as s:
         r = ingest_coverage(
             s, flight, footprint, time=time, actor=actor, source=source, model=model
@@ -105,7 +112,20 @@ def ingest_report_file(
     model: ConfidenceModel | None = None,
 ) -> IngestResult:
     """Ingest one report JSON."""
-    report = read_report(path)
+    return ingest_report_record(
+        engine, read_report(path), actor=actor, options=options, model=model
+    )
+
+
+def ingest_report_record(
+    engine: Engine,
+    report: ReportRecord,
+    *,
+    actor: str,
+    options: FusionOptions | None = None,
+    model: ConfidenceModel | None = None,
+) -> IngestResult:
+    """Ingest one validated report."""
     model = model or confidence_model()
     with session_scope(engine, write=True) as s:
         r = ingest_report(s, report, actor=actor, options=options, model=model)
