@@ -81,6 +81,15 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert len(audit["incursions"]) == 1 and audit["incursions"][0]["zone"] == "MEX"
     plan = json.loads((tmp_path / "flight" / "plan" / "plan.json").read_text())
     assert plan["coverage_fraction"] >= 0.99 and plan["excluded_area_km2"] > 0
+    assert "Sites" in out and "Review queue" in out
+    db = tmp_path / "home" / "plumetrace.db"
+    assert db.is_file()
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        n_sites = con.execute("SELECT count(*) FROM sites WHERE status != 'merged'").fetchone()[0]
+        n_ctx = con.execute("SELECT count(*) FROM sites WHERE exposure IS NOT NULL").fetchone()[0]
+    assert n_sites > 10 and n_ctx == n_sites
 
 
 def test_cli_method_choices_match_the_kernel() -> None:

@@ -24,8 +24,8 @@ def demo(
     Simulates an AVIRIS-NG-like radiance scene with three CH4 sources, retrieves the
     enhancement map, finds the plumes and their rates; flies a simulated sniffer sortie
     and locates its source; plans a survey over the US-Mexico border for the border unit
-    and audits a track that strays across. (SQLite and the local executor are the
-    defaults of later stages.)
+    and audits a track that strays across; simulates a surveillance campaign and fuses
+    it into candidate sites in an embedded SQLite store with their civilian context.
     """
     from plumetrace.pipeline.demo import run_demo
 
@@ -86,6 +86,32 @@ def demo(
                 else ""
             )
             + f" -> {Path(out) / 'flight'}"
+        )
+    if summary.sites is not None:
+        st = summary.sites
+        exp = ", ".join(f"{v} {k}" for k, v in sorted(st["exposure"].items()))
+        console.print(
+            f"[bold]Sites[/] campaign of {st['passes']} passes, {st['detections']} detections, "
+            f"{st['reports']} reports -> {st['sites']} candidate sites, {st['confident']} with "
+            f"confidence >= 0.5; exposure: {exp}"
+        )
+        queue = Table(title="Review queue (top 5)")
+        for col in ("site", "confidence", "kg/h", "exposure", "detections", "reports"):
+            queue.add_column(col, justify="right")
+        for q in st["top"]:
+            rate = "-" if q["rate_kg_h"] is None else f"{q['rate_kg_h']:,.0f}"
+            queue.add_row(
+                q["id"],
+                f"{q['confidence']:.2f}",
+                rate,
+                q["exposure"] or "-",
+                str(q["n_detections"]),
+                str(q["n_reports"]),
+            )
+        console.print(queue)
+        console.print(
+            f"Store: {st['home']}/plumetrace.db  (browse it: "
+            f"PLUMETRACE_HOME={st['home']} plumetrace sites list)"
         )
 
 

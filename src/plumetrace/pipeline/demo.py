@@ -4,9 +4,13 @@
 2. find the plumes, their sources and emission rates;
 3. fly a simulated sniffer sortie around a hidden source and locate it from the readings;
 4. plan a survey over the El Paso - Ciudad Juarez border for the border unit (only the US
-   side is authorized) and audit a flown track that strays across.
+   side is authorized) and audit a flown track that strays across;
+5. simulate a month-long surveillance campaign over the same area (passes with coverage
+   and detections, reports from other sources), fuse it into candidate sites in the
+   embedded store (SQLite under ``OUT/home``), and give each site its civilian context
+   from a synthetic town (population raster, building footprints, a school, a hospital).
 
-Later capabilities (sites, review, sharing) extend this chain.
+Later capabilities (the workbench page, sharing) extend this chain.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ class DemoSummary:
     sniff_truth: dict[str, Any] | None = None
     plan: dict[str, Any] | None = None
     audit: dict[str, Any] | None = None
+    sites: dict[str, Any] | None = None
 
 
 # the demo's survey area: El Paso and Ciudad Juarez, across the US-Mexico border
@@ -132,6 +137,60 @@ def _sniff_and_locate(out: Path, seed: int, say: Step) -> tuple[dict[str, Any], 
         )
     )
     return res.document, sortie.truth
+
+
+def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
+    """Simulate a campaign, fuse it into sites in the embedded store, add civilian context."""
+    from plumetrace.io._atomic import ensure_dir
+    from plumetrace.io.context import write_buildings, write_population
+    from plumetrace.pipeline.campaign import run_campaign
+    from plumetrace.pipeline.context import load_context
+    from plumetrace.pipeline.ingest import ingest_campaign
+    from plumetrace.sim.campaign_spec import CampaignSpec
+    from plumetrace.sim.context import synthetic_town
+    from plumetrace.store.engine import make_engine, session_scope
+    from plumetrace.store.migrate import upgrade
+    from plumetrace.store.sites import list_sites, review_queue
+
+    home = out / "home"
+    say("simulating a surveillance campaign (passes, coverage, detections, reports)")
+    run_campaign(out / "campaign", CampaignSpec(seed=seed, origin_lat=31.76, origin_lon=-106.45))
+    engine = make_engine(f"sqlite:///{home / 'plumetrace.db'}")
+    try:
+        upgrade(engine)
+        say("fusing the campaign into candidate sites (SQLite store)")
+        ingest = ingest_campaign(engine, out / "campaign", actor="demo")
+        say("civilian context: synthetic town around the sites")
+        grid, feats = synthetic_town(31.76, -106.45, seed=seed, size_m=24_000.0)
+        ensure_dir(out / "context")
+        write_population(out / "context" / "population.tif", grid)
+        write_buildings(out / "context" / "buildings.geojson", feats)
+        load_context(
+            engine,
+            home / "context",
+            population=out / "context" / "population.tif",
+            buildings=out / "context" / "buildings.geojson",
+            actor="demo",
+        )
+        with session_scope(engine) as s:
+            sites = list_sites(s, limit=100_000)
+            top = review_queue(s, page=1, page_size=5)
+    finally:
+        engine.dispose()
+    exposure: dict[str, int] = {}
+    for site in sites:
+        key = site["exposure"] or "unknown"
+        exposure[key] = exposure.get(key, 0) + 1
+    return {
+        "home": str(home),
+        "passes": ingest.passes,
+        "detections": ingest.detections,
+        "reports": ingest.reports,
+        "sites": len(sites),
+        "confident": sum(1 for site in sites if site["confidence"] >= 0.5),
+        "exposure": exposure,
+        "top": top,
+    }
 
 
 def run_demo(
@@ -206,6 +265,7 @@ def run_demo(
     )
     located, sniff_truth = _sniff_and_locate(out, seed, say)
     plan, audit = _flight_ops(out, say)
+    sites = _sites(out, seed, say)
     return DemoSummary(
         scene_dir=out / "scene",
         detect_dir=out / "detect",
@@ -217,4 +277,5 @@ def run_demo(
         sniff_truth=sniff_truth,
         plan=plan,
         audit=audit,
+        sites=sites,
     )
