@@ -179,8 +179,10 @@ def test_attachments_upload_and_download(api: Api) -> None:
     assert api.get(f"/api/attachments/{'0' * 64}", "ana").status_code == 404
     assert api.get("/api/attachments/..%2F..%2Fetc", "ana").status_code in (404, 422)
     assert api.get("/api/attachments/not-a-digest", "ana").status_code == 422
-    r = api.post("/api/sites/site-nope/attachments", "ana", files={"file": ("a.txt", b"a")})
+    r = api.post("/api/sites/site-nope/attachments", "ana", files={"file": ("a.txt", b"orphan")})
     assert r.status_code == 404
+    orphan = hashlib.sha256(b"orphan").hexdigest()
+    assert not evidence_files.evidence_file_path(api.home / "evidence", orphan).exists()
     r = api.post(f"/api/sites/{sid}/attachments", "lia", files={"file": ("a.txt", b"a")})
     assert r.status_code == 403
     assert api.get(f"/api/attachments/{sha}", "adm").status_code == 403

@@ -155,3 +155,12 @@ def test_db_upgrade_on_postgresql(
     assert "already at revision" in capsys.readouterr().out
     assert main(["sites", "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_bad_setting_is_one_line(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PLUMETRACE_TOKEN_TTL_H", "abc")
+    assert main(["sites", "list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: PLUMETRACE_TOKEN_TTL_H") and "\n" not in err

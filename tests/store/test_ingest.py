@@ -171,3 +171,33 @@ def test_reports_weigh_by_grading_and_can_found_sites(engine: sa.Engine) -> None
     assert len(r.sites_created) == 1
     weak = next(x for x in _sites(engine) if x.id == r.sites_created[0])
     assert weak.confidence < c0
+
+
+def test_report_organizations_match_without_case(engine: sa.Engine) -> None:
+    from plumetrace.store.models import Organization
+
+    lat, lon = _ll(0, 0)
+    for rid, org in (("r1", "Los Hermanos"), ("r2", "LOS HERMANOS"), ("r3", "los hermanos")):
+        rec = ReportRecord(rid, T0, lat, lon, 100.0, "B", 2, "", org, rid)
+        with session_scope(engine, write=True) as s:
+            ingest_report(s, rec, actor="t")
+    with session_scope(engine) as s:
+        orgs = s.scalars(sa.select(Organization)).all()
+    assert [o.name for o in orgs] == ["Los Hermanos"]
+
+
+def test_merge_carries_the_analysts_work(engine: sa.Engine) -> None:
+    from plumetrace.store.models import Review
+    from plumetrace.store.users import add_user
+    from plumetrace.store.workflow import review
+
+    r = _ingest(engine, "flt-1", [det("a", 0, 0, sigma=10), det("b", 80, 0, sigma=10)])
+    with session_scope(engine, write=True) as s:
+        user, _ = add_user(s, "ana", "analyst", actor="t")
+        for sid in r.sites_created:
+            review(s, sid, "note", f"looked at {sid}", by=user, expected_version=None)
+    r2 = _ingest(engine, "flt-2", [det("c", 40, 0, sigma=3)], day=1)
+    assert len(r2.merged) == 1
+    (site,) = _sites(engine)
+    with session_scope(engine) as s:
+        assert {rv.site_id for rv in s.scalars(sa.select(Review))} == {site.id}

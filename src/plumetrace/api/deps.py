@@ -139,7 +139,7 @@ class RoleGuard:
             (401) Not logged in; (403) the role is not allowed here.
         """
         if user.role not in self.roles:
-            raise AuthError(f"a {user.role} may not use this route", status=403)
+            raise AuthError(f"the {user.role} role may not use this route", status=403)
         return user
 
     def __repr__(self) -> str:

@@ -23,9 +23,17 @@ _ENGINES: list[Engine] = []
 
 def settings() -> Settings:
     """Return the settings from ``PLUMETRACE_*`` environment variables."""
+    from pydantic import ValidationError
+
+    from plumetrace.errors import ConfigurationError
     from plumetrace.settings import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "PLUMETRACE_" + str(err["loc"][0]).upper() if err["loc"] else "PLUMETRACE_*"
+        raise ConfigurationError(f"{name}: {err['msg']}") from None
 
 
 def engine_for(url: str) -> Engine:

@@ -27,6 +27,7 @@ from plumetrace.sites.context import Features, PopulationGrid, site_contexts
 from plumetrace.store.context import (
     active_layer,
     features_in_bbox,
+    layer_extent,
     replace_layer,
     set_site_contexts,
     site_positions,
@@ -69,6 +70,25 @@ def _overlaps(
     if bounds is None:
         return False
     return box[0] < bounds[2] and box[2] > bounds[0] and box[1] < bounds[3] and box[3] > bounds[1]
+
+
+def _inside(
+    lat: np.ndarray, lon: np.ndarray, extent: tuple[float, float, float, float] | None
+) -> np.ndarray:
+    """Which sites lie within a layer's extent (a 1 km margin around its features)."""
+    if extent is None:
+        return np.zeros(len(lat), dtype=bool)
+    w, s, e, n = _expand(extent, _BUILDING_MARGIN_M)
+    return np.asarray((lon >= w) & (lon <= e) & (lat >= s) & (lat <= n))
+
+
+def _expand(
+    box: tuple[float, float, float, float], margin_m: float
+) -> tuple[float, float, float, float]:
+    w, s, e, n = box
+    dlat = margin_m / 111_320.0
+    dlon = margin_m / (111_320.0 * max(math.cos(math.radians((s + n) / 2)), 0.01))
+    return w - dlon, s - dlat, e + dlon, n + dlat
 
 
 def _features(rows: list[tuple[str, bool | None, Any]]) -> Features:
@@ -117,6 +137,7 @@ def refresh_contexts(
         if pop_layer is None and bld_layer is None:
             return 0
         sites = site_positions(s, site_ids)
+        extent = layer_extent(s, bld_layer.id) if bld_layer is not None else None
     pop_path = Path(pop_layer.path) if pop_layer is not None and pop_layer.path else None
     pop_bounds = population_bounds(pop_path) if pop_path is not None else None
     done = 0
@@ -135,7 +156,17 @@ def refresh_contexts(
                 rows = features_in_bbox(s, box, ("building",))
                 rows += features_in_bbox(s, _bbox(lat, lon, _MARGIN_M), ("school", "hospital"))
             feats = _features(rows)
-        ctx = site_contexts(lat, lon, sigma * _RADIUS_68, grid, feats)
+        # outside the buildings layer's extent nothing is known about buildings: those
+        # sites get no features (unknown), not an empty neighbourhood (outdoors)
+        covered = _inside(lat, lon, extent)
+        ctx = list(
+            site_contexts(lat, lon, sigma * _RADIUS_68, grid, feats if covered.all() else None)
+        )
+        if covered.any() and not covered.all():
+            idx = np.flatnonzero(covered)
+            inner = site_contexts(lat[idx], lon[idx], sigma[idx] * _RADIUS_68, grid, feats)
+            for k, c in zip(idx, inner, strict=True):
+                ctx[int(k)] = c
         with session_scope(engine, write=True) as s:
             set_site_contexts(s, [(c, x.to_dict()) for c, x in zip(chunk, ctx, strict=True)])
         done += len(chunk)

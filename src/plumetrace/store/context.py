@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from plumetrace.sites.priority import site_priority
@@ -21,6 +21,7 @@ from plumetrace.store.models import ContextFeature, ContextLayer, Site
 __all__ = [
     "active_layer",
     "features_in_bbox",
+    "layer_extent",
     "replace_layer",
     "set_site_contexts",
     "site_positions",
@@ -92,6 +93,19 @@ def replace_layer(
         after={"kind": kind, "name": name, "sha256": sha256, "features": len(features)},
     )
     return layer
+
+
+def layer_extent(session: Session, layer_id: str) -> tuple[float, float, float, float] | None:
+    """Return a features layer's extent (W, S, E, N) in degrees; None if it is empty."""
+    row = session.execute(
+        select(
+            func.min(ContextFeature.min_lon),
+            func.min(ContextFeature.min_lat),
+            func.max(ContextFeature.max_lon),
+            func.max(ContextFeature.max_lat),
+        ).where(ContextFeature.layer_id == layer_id)
+    ).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
 
 
 def features_in_bbox(

@@ -30,7 +30,19 @@ from plumetrace.sites.confidence import (
 )
 from plumetrace.sites.fusion import FusionOptions, SiteTracker, split_outliers
 from plumetrace.sites.priority import site_priority
-from plumetrace.store.models import Coverage, Detection, EvidenceLink, Report, Site, SitePass
+from plumetrace.store.models import (
+    Assignment,
+    Attachment,
+    Attribution,
+    CollectionRequest,
+    Coverage,
+    Detection,
+    EvidenceLink,
+    Report,
+    Review,
+    Site,
+    SitePass,
+)
 
 __all__ = [
     "Evidence",
@@ -242,10 +254,19 @@ def pass_counts(session: Session, site_ids: Iterable[str]) -> dict[str, tuple[in
     return out
 
 
-def mark_passes(session: Session, pairs: dict[tuple[str, str], tuple[datetime, bool]]) -> None:
-    """Upsert (site, flight) pass records; ``detected`` only ever turns on."""
+def mark_passes(
+    session: Session, pairs: dict[tuple[str, str], tuple[datetime, bool]]
+) -> dict[str, tuple[int, int]]:
+    """Upsert (site, flight) pass records; ``detected`` only ever turns on.
+
+    Returns
+    -------
+    dict of str to (int, int)
+        Per site, how many passes and detecting passes were added by this call.
+    """
+    delta: dict[str, tuple[int, int]] = {}
     if not pairs:
-        return
+        return delta
     by_flight: dict[str, list[str]] = {}
     for site_id, flight_id in pairs:
         by_flight.setdefault(flight_id, []).append(site_id)
@@ -274,6 +295,14 @@ def mark_passes(session: Session, pairs: dict[tuple[str, str], tuple[datetime, b
             .where(SitePass.site_id == row["s"], SitePass.flight_id == row["f"])
             .values(detected=True)
         )
+    for (site, flight), (_t, det) in pairs.items():
+        known = existing.get((site, flight))
+        a, b = delta.get(site, (0, 0))
+        if known is None:
+            delta[site] = (a + 1, b + int(det))
+        elif det and not known:
+            delta[site] = (a, b + 1)
+    return delta
 
 
 def fuse(
@@ -412,10 +441,17 @@ def fuse(
             _relink(session, dropped, kept, now)
     if set_sites:
         _set_evidence_sites(session, evidence)
-    mark_passes(session, pairs)
+    added = mark_passes(session, pairs)
     if links:
         bulk_insert(session, EvidenceLink, links)
-    counts = pass_counts(session, [sites[i]["id"] for i in live])
+    # pass counts: what this batch added, except for sites a merge combined (recounted)
+    merged_keep = {kept for _d, kept in outcome.merged}
+    counts = pass_counts(session, sorted(merged_keep))
+    for i in live:
+        site = sites[i]
+        if site["id"] not in merged_keep:
+            d_pass, d_det = added.get(site["id"], (0, 0))
+            counts[site["id"]] = (site["n_passes"] + d_pass, site["n_passes_detected"] + d_det)
     site_rows = []
     for i in live:
         site = sites[i]
@@ -555,6 +591,16 @@ def _relink(session: Session, dropped: str, kept: str, now: datetime) -> None:
     session.execute(
         update(EvidenceLink).where(EvidenceLink.site_id == dropped).values(site_id=kept)
     )
+    # the analysts' work on the retired site follows it to the site that kept it
+    for model in (Review, Assignment, Attachment, CollectionRequest):
+        session.execute(update(model).where(model.site_id == dropped).values(site_id=kept))
+    dup_orgs = select(Attribution.organization_id).where(Attribution.site_id == kept)
+    session.execute(
+        delete(Attribution).where(
+            Attribution.site_id == dropped, Attribution.organization_id.in_(dup_orgs)
+        )
+    )
+    session.execute(update(Attribution).where(Attribution.site_id == dropped).values(site_id=kept))
     drop_passes = session.execute(
         select(SitePass.flight_id, SitePass.time, SitePass.detected).where(
             SitePass.site_id == dropped
@@ -679,14 +725,27 @@ def split_site(
                 )
                 .values(site_id=sid, reason="split off: the merged site no longer explains it")
             )
-        # the new site inherits the pass records of the flights that detected its members
+        # the new site's passes: flights that detected its members, and the recorded
+        # coverage that contains it (empty passes)
         flights = session.execute(
             select(Detection.flight_id, func.min(Detection.time))
             .where(Detection.site_id == sid)
             .group_by(Detection.flight_id)
         ).all()
-        mark_passes(session, {(sid, f): (t, True) for f, t in flights})
+        pairs = {(sid, f): (t, True) for f, t in flights}
+        grp = labels == g
+        lat_g, lon_g = float(lat[grp].mean()), float(lon[grp].mean())
+        for f in _coverage_flights(session, [lat_g], [lon_g])[0]:
+            pairs.setdefault((sid, f), (now, False))
+        mark_passes(session, pairs)
         recompute_site(session, sid, model, now)
         created.append(sid)
+    # the original site no longer has detections from the flights its members took away
+    still = select(Detection.flight_id).where(Detection.site_id == site_id)
+    session.execute(
+        update(SitePass)
+        .where(SitePass.site_id == site_id, SitePass.flight_id.not_in(still))
+        .values(detected=False)
+    )
     recompute_site(session, site_id, model, now)
     return created

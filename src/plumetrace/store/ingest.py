@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plumetrace.errors import ConfigurationError, InvalidParameterError
@@ -378,12 +378,20 @@ def ingest_coverage(
 
 
 def _organization(session: Session, name: str) -> str:
-    org = session.scalars(select(Organization).where(Organization.name == name)).first()
+    """Return the id of the organization a report names, creating it if unknown.
+
+    Names match without regard to case; an organization renamed since it was first
+    named keeps its id (derived from the first name), so the old name still finds it.
+    """
+    org = session.scalars(
+        select(Organization).where(func.lower(Organization.name) == name.lower())
+    ).first()
     if org is not None:
         return org.id
     oid = "org-" + hashlib.sha256(name.casefold().encode()).hexdigest()[:10]
-    session.add(Organization(id=oid, name=name, aliases=[]))
-    session.flush()
+    if session.get(Organization, oid) is None:
+        session.add(Organization(id=oid, name=name, aliases=[]))
+        session.flush()
     return oid
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "attachment_by_sha",
     "close_collection_request",
     "list_collection_requests",
+    "live_site",
     "review",
 ]
 
@@ -69,7 +70,16 @@ def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-def _live_site(session: Session, site_id: str) -> Site:
+def live_site(session: Session, site_id: str) -> Site:
+    """Return a site that can be worked on.
+
+    Raises
+    ------
+    NotFoundError
+        No such site.
+    ConflictError
+        The site was merged into another (the message names it).
+    """
     site = session.get(Site, site_id)
     if site is None:
         raise NotFoundError(f"no site {site_id!r}")
@@ -136,7 +146,7 @@ def assign(
     ConflictError
         The site changed since ``expected_version`` (or was merged).
     """
-    site = _live_site(session, site_id)
+    site = live_site(session, site_id)
     target = find_user(session, user_name_or_id)
     if target.id != by.id and by.role not in _ASSIGN_OTHERS:
         raise AuthError(f"a {by.role} may assign sites only to themselves", status=403)
@@ -225,7 +235,7 @@ def review(
         raise InvalidParameterError(f"note is longer than {MAX_NOTE_CHARS} characters")
     if radius_m is not None and not (0 < radius_m <= 100_000):
         raise InvalidParameterError(f"radius_m must be in (0, 100000] m, got {radius_m}")
-    site = _live_site(session, site_id)
+    site = live_site(session, site_id)
     rev = Review(id=_new_id("rev"), site_id=site_id, user_id=by.id, decision=decision, note=note)
     if decision == "note":
         session.add(rev)

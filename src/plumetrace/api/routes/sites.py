@@ -162,6 +162,7 @@ def attach(
     settings: Annotated[Settings, Depends(app_settings)],
 ) -> dict[str, Any]:
     """Upload an evidence file to a site (stored once per content, by SHA-256)."""
+    workflow.live_site(session, site_id)  # before any byte reaches the disk
     data = file.file.read(evidence_files.MAX_EVIDENCE_BYTES + 1)
     evidence_files.check_evidence_size(len(data))
     sha = evidence_files.store_evidence_file(settings.evidence_dir, data)
