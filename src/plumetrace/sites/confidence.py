@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from plumetrace.errors import InvalidParameterError
@@ -161,12 +162,34 @@ def pass_llr(passes: int, detected: int, model: ConfidenceModel) -> float:
     detected : int
         Passes that detected it.
     """
+    return _pass_llr(
+        passes,
+        detected,
+        model.pod,
+        model.duty,
+        model.duty_prior,
+        model.recur,
+        model.recur_prior,
+    )
+
+
+@lru_cache(maxsize=65536)
+def _pass_llr(
+    passes: int,
+    detected: int,
+    pod: float,
+    duty: tuple[float, ...],
+    duty_prior: tuple[float, ...],
+    recur: tuple[float, ...],
+    recur_prior: tuple[float, ...],
+) -> float:
+    """Compute :func:`pass_llr` (cached: few distinct pass records occur)."""
     n, k = max(passes, detected), detected
-    rates = tuple(model.pod * q for q in model.duty)
+    rates = tuple(pod * q for q in duty)
     if k == 0:
-        return math.log(_mix(0, n, rates, model.duty_prior))
-    lr = _mix(k, n, rates, model.duty_prior) / _mix(1, 1, rates, model.duty_prior)
-    lf = _mix(k, n, model.recur, model.recur_prior) / _mix(1, 1, model.recur, model.recur_prior)
+        return math.log(_mix(0, n, rates, duty_prior))
+    lr = _mix(k, n, rates, duty_prior) / _mix(1, 1, rates, duty_prior)
+    lf = _mix(k, n, recur, recur_prior) / _mix(1, 1, recur, recur_prior)
     return math.log(lr) - math.log(lf)
 
 

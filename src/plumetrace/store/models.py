@@ -180,7 +180,7 @@ class Site(Base):
     lon: Mapped[float] = mapped_column(Float)
     uncertainty_m: Mapped[float] = mapped_column(Float)
     confidence: Mapped[float] = mapped_column(Float, index=True)
-    status: Mapped[str] = mapped_column(String(24), default="candidate", index=True)
+    status: Mapped[str] = mapped_column(String(24), default="candidate")
     n_detections: Mapped[int] = mapped_column(Integer, default=0)
     n_reports: Mapped[int] = mapped_column(Integer, default=0)
     n_passes: Mapped[int] = mapped_column(Integer, default=0)  # passes that saw the site
@@ -209,7 +209,8 @@ class Site(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_sites_lat_lon", "lat", "lon"),
-        Index("ix_sites_queue", "status", "priority", "last_seen"),
+        # the review queue walks this index backwards (priority, then recency, then id)
+        Index("ix_sites_queue", "priority", "last_seen", "id"),
     )
 
 

@@ -139,7 +139,7 @@ def review_queue(
     elif unassigned:
         stmt = stmt.where(Site.assignee_id.is_(None))
     stmt = (
-        stmt.order_by(Site.priority.desc(), Site.last_seen.desc(), Site.id)
+        stmt.order_by(Site.priority.desc(), Site.last_seen.desc(), Site.id.desc())
         .limit(page_size)
         .offset((max(page, 1) - 1) * page_size)
     )

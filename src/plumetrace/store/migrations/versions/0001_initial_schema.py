@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 15:51:30.153566
+Create Date: 2026-11-23 16:14:23.380796
 """
 
 from __future__ import annotations
@@ -180,8 +180,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sites_assignee_id"), ["assignee_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sites_confidence"), ["confidence"], unique=False)
         batch_op.create_index("ix_sites_lat_lon", ["lat", "lon"], unique=False)
-        batch_op.create_index("ix_sites_queue", ["status", "priority", "last_seen"], unique=False)
-        batch_op.create_index(batch_op.f("ix_sites_status"), ["status"], unique=False)
+        batch_op.create_index("ix_sites_queue", ["priority", "last_seen", "id"], unique=False)
 
     op.create_table(
         "tokens",
@@ -573,7 +572,6 @@ def downgrade() -> None:
 
     op.drop_table("tokens")
     with op.batch_alter_table("sites", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sites_status"))
         batch_op.drop_index("ix_sites_queue")
         batch_op.drop_index("ix_sites_lat_lon")
         batch_op.drop_index(batch_op.f("ix_sites_confidence"))
