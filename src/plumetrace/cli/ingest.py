@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -52,6 +53,23 @@ def _summary(what: str, r: IngestResult) -> None:
     console.print(f"{what}: " + ", ".join(parts))
 
 
+def _run_pass(
+    job: Callable[..., IngestResult],
+    path: Path,
+    time: str,
+    flight: str,
+    operator: str | None,
+    platform: str | None,
+    sensor: str | None,
+) -> None:
+    """Run one pass's ingest job on a file and print what it changed."""
+    from plumetrace.store.ingest import FlightSpec
+
+    spec = FlightSpec(flight, operator, platform, sensor)
+    r = job(open_store(), path, time=_time(time), flight=spec, actor=actor())
+    _summary(str(path), r)
+
+
 @app.command("detections")
 def detections(
     file: Annotated[Path, typer.Argument(help="plumes.geojson or a locate RESULT.json.")],
@@ -63,16 +81,8 @@ def detections(
 ) -> None:
     """Ingest one pass's detections (idempotent: the same file twice changes nothing)."""
     from plumetrace.pipeline.ingest import ingest_detections_file
-    from plumetrace.store.ingest import FlightSpec
 
-    r = ingest_detections_file(
-        open_store(),
-        file,
-        time=_time(time),
-        flight=FlightSpec(flight, operator, platform, sensor),
-        actor=actor(),
-    )
-    _summary(str(file), r)
+    _run_pass(ingest_detections_file, file, time, flight, operator, platform, sensor)
 
 
 @app.command("coverage")
@@ -86,16 +96,8 @@ def coverage(
 ) -> None:
     """Ingest what a pass looked at: sites inside without a detection gain an empty pass."""
     from plumetrace.pipeline.ingest import ingest_coverage_file
-    from plumetrace.store.ingest import FlightSpec
 
-    r = ingest_coverage_file(
-        open_store(),
-        footprint,
-        time=_time(time),
-        flight=FlightSpec(flight, operator, platform, sensor),
-        actor=actor(),
-    )
-    _summary(str(footprint), r)
+    _run_pass(ingest_coverage_file, footprint, time, flight, operator, platform, sensor)
 
 
 @app.command("report")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -69,8 +69,46 @@ def _time(text: str) -> Any:
         raise InvalidParameterError(f"time {text!r} is not ISO 8601") from None
 
 
-def _flight(flight: str, operator: str | None, platform: str | None, sensor: str | None) -> Any:
-    return FlightSpec(flight, operator=operator, platform=platform, sensor=sensor)
+class PassForm:
+    """The form fields naming the pass an uploaded file belongs to."""
+
+    def __init__(
+        self,
+        time: Annotated[str, Form(description="When the pass observed (ISO 8601, UTC)")],
+        flight: Annotated[str, Form(description="Flight (pass) id")],
+        platform: Annotated[str | None, Form(description="When the flight is new")] = None,
+        sensor: Annotated[str | None, Form(description="When the flight is new")] = None,
+        operator: Annotated[str | None, Form(description="When the flight is new")] = None,
+    ) -> None:
+        self.time = time
+        self.flight = FlightSpec(flight, operator=operator, platform=platform, sensor=sensor)
+
+
+PassFields = Annotated[PassForm, Depends()]
+
+
+def _ingest_upload(
+    job: Callable[..., IngestResult],
+    engine: Engine,
+    user: Any,
+    file: UploadFile,
+    form: PassForm,
+    suffix: str,
+) -> dict[str, Any]:
+    path = _spooled(file, suffix)
+    try:
+        with _uploaded(file.filename):
+            r = job(
+                engine,
+                path,
+                time=_time(form.time),
+                flight=form.flight,
+                actor=user.name,
+                name=file.filename,
+            )
+    finally:
+        path.unlink(missing_ok=True)
+    return _result(r)
 
 
 @router.post("/api/ingest/detections", **allow(*INGESTERS))
@@ -78,27 +116,10 @@ def detections(
     engine: EngineDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File(description="plumes.geojson or a locate RESULT.json")],
-    time: Annotated[str, Form(description="When the pass observed (ISO 8601, UTC)")],
-    flight: Annotated[str, Form(description="Flight (pass) id")],
-    platform: Annotated[str | None, Form()] = None,
-    sensor: Annotated[str | None, Form()] = None,
-    operator: Annotated[str | None, Form()] = None,
+    form: PassFields,
 ) -> dict[str, Any]:
     """Ingest one pass's detections; idempotent like the CLI."""
-    path = _spooled(file, ".json")
-    try:
-        with _uploaded(file.filename):
-            r = ingest_detections_file(
-                engine,
-                path,
-                time=_time(time),
-                flight=_flight(flight, operator, platform, sensor),
-                actor=user.name,
-                name=file.filename,
-            )
-    finally:
-        path.unlink(missing_ok=True)
-    return _result(r)
+    return _ingest_upload(ingest_detections_file, engine, user, file, form, ".json")
 
 
 @router.post("/api/ingest/coverage", **allow(*INGESTERS))
@@ -106,27 +127,10 @@ def coverage(
     engine: EngineDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File(description="FOOTPRINT.geojson")],
-    time: Annotated[str, Form(description="When the pass observed (ISO 8601, UTC)")],
-    flight: Annotated[str, Form(description="Flight (pass) id")],
-    platform: Annotated[str | None, Form()] = None,
-    sensor: Annotated[str | None, Form()] = None,
-    operator: Annotated[str | None, Form()] = None,
+    form: PassFields,
 ) -> dict[str, Any]:
     """Ingest what a pass observed (negative evidence for the sites inside)."""
-    path = _spooled(file, ".geojson")
-    try:
-        with _uploaded(file.filename):
-            r = ingest_coverage_file(
-                engine,
-                path,
-                time=_time(time),
-                flight=_flight(flight, operator, platform, sensor),
-                actor=user.name,
-                name=file.filename,
-            )
-    finally:
-        path.unlink(missing_ok=True)
-    return _result(r)
+    return _ingest_upload(ingest_coverage_file, engine, user, file, form, ".geojson")
 
 
 @router.post("/api/ingest/reports", **allow(*INGESTERS))
