@@ -44,3 +44,31 @@ def test_partner_may_log_in_but_reach_nothing(api: Api) -> None:
     headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
     assert api.client.get("/api/auth/me", headers=headers).status_code == 403
     assert api.client.post("/api/auth/logout", headers=headers).status_code == 403
+
+
+def test_one_time_password_must_be_changed_first(api: Api) -> None:
+    from plumetrace.store.engine import session_scope
+    from plumetrace.store.users import add_user
+
+    with session_scope(api.engine, write=True) as s:
+        _user, once = add_user(s, "neo", "analyst", actor="test")
+    login = api.client.post("/api/auth/login", json={"name": "neo", "password": once})
+    assert login.status_code == 200 and login.json()["must_change_password"] is True
+    hdr = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    blocked = api.client.get("/api/sites", headers=hdr)
+    assert blocked.status_code == 403 and "/api/auth/password" in blocked.json()["detail"]
+    short = {"old_password": once, "new_password": "short"}
+    assert api.client.post("/api/auth/password", headers=hdr, json=short).status_code == 422
+    wrong = {"old_password": "nope", "new_password": "a-long-new-secret"}
+    assert api.client.post("/api/auth/password", headers=hdr, json=wrong).status_code == 401
+    ok = {"old_password": once, "new_password": "a-long-new-secret"}
+    assert api.client.post("/api/auth/password", headers=hdr, json=ok).status_code == 204
+    assert api.client.get("/api/sites", headers=hdr).status_code == 401  # tokens ended
+    again = api.client.post("/api/auth/login", json={"name": "neo", "password": once})
+    assert again.status_code == 401
+    fresh = api.client.post(
+        "/api/auth/login", json={"name": "neo", "password": "a-long-new-secret"}
+    ).json()
+    assert fresh["must_change_password"] is False
+    hdr = {"Authorization": f"Bearer {fresh['access_token']}"}
+    assert api.client.get("/api/sites", headers=hdr).status_code == 200

@@ -26,6 +26,7 @@ from plumetrace.store.models import User
 from plumetrace.store.users import user_for_token
 
 __all__ = [
+    "PASSWORD_ROUTE",
     "PUBLIC",
     "BearerToken",
     "CurrentUser",
@@ -41,6 +42,9 @@ __all__ = [
     "present",
     "require",
 ]
+
+PASSWORD_ROUTE = "/api/auth/password"
+"""The one route a user with a one-time password may use (to set their own)."""
 
 PUBLIC = "public"
 """Pseudo-role of a route that needs no token."""
@@ -111,7 +115,10 @@ def current_user(request: Request, token: BearerToken) -> User:
         (401) If the token is missing, unknown or expired.
     """
     with session_scope(_engine(request)) as session:
-        return user_for_token(session, token)
+        user = user_for_token(session, token)
+    if user.must_change_password and request.url.path != PASSWORD_ROUTE:
+        raise AuthError(f"change your one-time password first: POST {PASSWORD_ROUTE}", status=403)
+    return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

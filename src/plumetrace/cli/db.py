@@ -86,7 +86,10 @@ def add_cmd(
 
     with session_scope(open_store(), write=True) as s:
         user, password = add_user(s, name, role, actor=actor())
-    console.print(f"user {user.name} ({user.role}) created; one-time password:")
+    console.print(
+        f"user {user.name} ({user.role}) created; one-time password (it only lets "
+        "them set their own, POST /api/auth/password):"
+    )
     typer.echo(password)
 
 

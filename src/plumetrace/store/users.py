@@ -25,6 +25,7 @@ from plumetrace.store.types import utcnow
 __all__ = [
     "add_user",
     "authenticate",
+    "change_password",
     "find_user",
     "issue_token",
     "list_users",
@@ -137,3 +138,41 @@ def list_users(session: Session) -> list[dict[str, Any]]:
     """Return every user (id, name, role, active, created), by name; never a password hash."""
     stmt = select(User.id, User.name, User.role, User.active, User.created).order_by(User.name)
     return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+MIN_PASSWORD = 12
+"""Shortest password a user may choose."""
+
+
+def change_password(session: Session, user: User, old: str, new: str) -> None:
+    """Replace a user's password (the one-time one included) after checking the old one.
+
+    Every token of the user is revoked: they log in again with the new password.
+
+    Raises
+    ------
+    AuthError
+        (401) The old password is wrong.
+    InvalidParameterError
+        The new password is shorter than :data:`MIN_PASSWORD` or equals the old one.
+    """
+    if not verify_password(user.password_hash, old):
+        raise AuthError("wrong password", status=401)
+    if len(new) < MIN_PASSWORD:
+        raise InvalidParameterError(f"a password needs at least {MIN_PASSWORD} characters")
+    if new == old:
+        raise InvalidParameterError("the new password must differ from the old one")
+    row = session.get(User, user.id)
+    assert row is not None
+    row.password_hash = hash_password(new)
+    row.must_change_password = False
+    session.execute(delete(Token).where(Token.user_id == user.id))
+    session.flush()
+    append_event(
+        session,
+        actor=user.name,
+        action="user.password",
+        entity="user",
+        entity_id=user.id,
+        after={"must_change_password": False},
+    )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from plumetrace.api.deps import (
+    PASSWORD_ROUTE,
     PUBLIC,
     BearerToken,
     CurrentUser,
@@ -18,7 +19,7 @@ from plumetrace.api.deps import (
     present,
 )
 from plumetrace.settings import Settings
-from plumetrace.store.users import authenticate, issue_token, revoke_token
+from plumetrace.store.users import authenticate, change_password, issue_token, revoke_token
 
 __all__ = ["router"]
 
@@ -45,8 +46,28 @@ def login(
     user = authenticate(session, body.name, body.password)
     token, expires = issue_token(session, user, timedelta(hours=settings.token_ttl_h))
     return present(
-        {"access_token": token, "token_type": "bearer", "expires": expires, "role": user.role}
+        {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires": expires,
+            "role": user.role,
+            "must_change_password": user.must_change_password,
+        }
     )
+
+
+class PasswordBody(BaseModel):
+    """The current password and the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+    old_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post(PASSWORD_ROUTE, status_code=204, **allow(*_STAFF))
+def password(body: PasswordBody, user: CurrentUser, session: WriteSession) -> None:
+    """Set your own password (required after the one-time one); then log in again."""
+    change_password(session, user, body.old_password, body.new_password)
 
 
 @router.post("/api/auth/logout", status_code=204, **allow(*_STAFF))
