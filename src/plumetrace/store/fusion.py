@@ -14,11 +14,11 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from plumetrace.geo import local_projection
@@ -30,6 +30,7 @@ from plumetrace.sites.confidence import (
 )
 from plumetrace.sites.fusion import FusionOptions, SiteTracker, split_outliers
 from plumetrace.sites.priority import site_priority
+from plumetrace.store.bulk import bulk_insert, bulk_update
 from plumetrace.store.models import (
     Assignment,
     Attachment,
@@ -47,7 +48,6 @@ from plumetrace.store.models import (
 __all__ = [
     "Evidence",
     "FusionOutcome",
-    "bulk_insert",
     "fuse",
     "mark_passes",
     "new_site_id",
@@ -476,53 +476,14 @@ def fuse(
     return outcome
 
 
-def _executemany(
-    session: Session, table: Table, sql: str, cols: list[str], rows: list[dict[str, Any]]
-) -> None:
-    """Run one statement for many rows through the driver's executemany.
-
-    Values go through each column type's own bind processor (UTC times, JSON …), the
-    same conversion SQLAlchemy applies, but without its per-row statement bookkeeping,
-    which dominates at tens of thousands of rows.
-    """
-    dialect = session.get_bind().dialect
-    procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in cols]
-    columns = []
-    for c, proc in zip(cols, procs, strict=True):
-        values = [r[c] for r in rows]
-        columns.append(values if proc is None else [proc(v) for v in values])
-    session.connection().exec_driver_sql(sql, list(zip(*columns, strict=True)))
-
-
-def _marker(session: Session) -> str:
-    return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
-
-
-def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
-    """Insert many rows (all with the same keys) in one driver-level executemany."""
-    if not rows:
-        return
-    table = cast("Table", model.__table__)
-    cols = list(rows[0])
-    q = _marker(session)
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(q for _ in cols)})"
-    _executemany(session, table, sql, cols, rows)
-
-
 def _update_sites(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write many sites' fields in one executemany UPDATE (rows keyed by ``id``).
+    """Write many sites' fields at once (rows keyed by ``id``).
 
     The rows were read under the write lock (SQLite's ``BEGIN IMMEDIATE``; ``FOR UPDATE``
     on PostgreSQL), so no other writer changed them meanwhile; the version still moves
     on so an analyst's stale form gets its 409.
     """
-    if not rows:
-        return
-    table = cast("Table", Site.__table__)
-    cols = [k for k in rows[0] if k != "id"]
-    q = _marker(session)
-    sql = f"UPDATE sites SET {', '.join(f'{c} = {q}' for c in cols)} WHERE id = {q}"
-    _executemany(session, table, sql, [*cols, "id"], rows)
+    bulk_update(session, Site, rows)
 
 
 def _load_stats(session: Session, sites: list[dict[str, Any]], indices: list[int]) -> None:

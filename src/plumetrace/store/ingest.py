@@ -23,9 +23,9 @@ from plumetrace.io.evidence import DetectionRecord, ReportRecord
 from plumetrace.sites.confidence import ConfidenceModel, report_llr
 from plumetrace.sites.fusion import FusionOptions
 from plumetrace.store.audit_log import append_event
+from plumetrace.store.bulk import bulk_insert
 from plumetrace.store.fusion import (
     Evidence,
-    bulk_insert,
     fuse,
     mark_passes,
     pass_counts,
@@ -156,13 +156,6 @@ def detection_id(flight_id: str, key: str) -> str:
     return "det-" + hashlib.sha256(f"{flight_id}\x00{key}".encode()).hexdigest()[:20]
 
 
-def _existing(session: Session, column: Any, ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for k in range(0, len(ids), 900):
-        found.update(session.scalars(select(column).where(column.in_(ids[k : k + 900]))))
-    return found
-
-
 def _fuse(
     session: Session,
     evidence: list[Evidence],
@@ -232,7 +225,12 @@ def ingest_detections(
     ids = [detection_id(flight.id, r.key) for r in records]
     if len(set(ids)) != len(ids):
         raise InvalidParameterError("two detections in the file share an id")
-    known = _existing(session, Detection.id, ids) if ids else set()
+    # ids derive from (flight, key): only this flight's detections can collide
+    known = (
+        set(session.scalars(select(Detection.id).where(Detection.flight_id == flight.id)))
+        if ids
+        else set()
+    )
     fresh = [(i, r) for i, r in zip(ids, records, strict=True) if i not in known]
     result.skipped = len(records) - len(fresh)
     if not fresh:

@@ -122,7 +122,7 @@ class Detection(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     flight_id: Mapped[str] = mapped_column(ForeignKey("flights.id"), index=True)
     scene_id: Mapped[str | None] = mapped_column(ForeignKey("scenes.id"))
-    time: Mapped[datetime] = mapped_column(index=True)
+    time: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(16))  # plume | insitu
     gas: Mapped[str] = mapped_column(String(16), default="ch4")
     lat: Mapped[float] = mapped_column(Float)
@@ -132,9 +132,10 @@ class Detection(Base):
     rate_lo_kg_h: Mapped[float | None] = mapped_column(Float)
     rate_hi_kg_h: Mapped[float | None] = mapped_column(Float)
     score: Mapped[float | None] = mapped_column(Float)  # detection strength (e.g. SNR)
-    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    __table_args__ = (Index("ix_detections_lat_lon", "lat", "lon"),)
+    # a site's detections, newest first; few indexes keep ingest fast
+    __table_args__ = (Index("ix_detections_site_time", "site_id", "time"),)
 
 
 class Coverage(Base):
@@ -230,9 +231,9 @@ class EvidenceLink(Base):
 
     __tablename__ = "evidence_links"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))  # unique index below
     kind: Mapped[str] = mapped_column(String(16))  # detection | report | coverage
-    evidence_id: Mapped[str] = mapped_column(ID, index=True)
+    evidence_id: Mapped[str] = mapped_column(ID)
     distance_m: Mapped[float | None] = mapped_column(Float)
     mahalanobis: Mapped[float | None] = mapped_column(Float)
     weight: Mapped[float] = mapped_column(Float)  # log-likelihood ratio contributed

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 16:17:21.947684
+Create Date: 2026-11-23 16:18:40.312912
 """
 
 from __future__ import annotations
@@ -323,12 +323,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("site_id", "kind", "evidence_id"),
     )
-    with op.batch_alter_table("evidence_links", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_evidence_links_evidence_id"), ["evidence_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_evidence_links_site_id"), ["site_id"], unique=False)
-
     op.create_table(
         "flights",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -485,9 +479,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("detections", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_detections_flight_id"), ["flight_id"], unique=False)
-        batch_op.create_index("ix_detections_lat_lon", ["lat", "lon"], unique=False)
-        batch_op.create_index(batch_op.f("ix_detections_site_id"), ["site_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_detections_time"), ["time"], unique=False)
+        batch_op.create_index("ix_detections_site_time", ["site_id", "time"], unique=False)
 
     # ### end Alembic commands ###
     _append_only_audit_log()
@@ -519,9 +511,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
     with op.batch_alter_table("detections", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_detections_time"))
-        batch_op.drop_index(batch_op.f("ix_detections_site_id"))
-        batch_op.drop_index("ix_detections_lat_lon")
+        batch_op.drop_index("ix_detections_site_time")
         batch_op.drop_index(batch_op.f("ix_detections_flight_id"))
 
     op.drop_table("detections")
@@ -544,10 +534,6 @@ def downgrade() -> None:
 
     op.drop_table("reports")
     op.drop_table("flights")
-    with op.batch_alter_table("evidence_links", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_evidence_links_site_id"))
-        batch_op.drop_index(batch_op.f("ix_evidence_links_evidence_id"))
-
     op.drop_table("evidence_links")
     with op.batch_alter_table("collection_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_collection_requests_site_id"))
