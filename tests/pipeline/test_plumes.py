@@ -47,6 +47,19 @@ def test_products_follow_the_contract(enhancement_tif: Path, tmp_path: Path) -> 
     assert all("features" in c["properties"] for c in cands)
     assert (tmp_path / "plumes.png").stat().st_size > 0
     assert (tmp_path / "plume_1.png").exists()
+    # the footprint covers the scene and every plume source, and ingests as coverage
+    from shapely.geometry import Point, shape
+
+    from plumetrace.io.evidence import read_coverage
+
+    foot = read_coverage(tmp_path / "footprint.geojson")
+    assert foot.equals(
+        shape(json.loads((tmp_path / "footprint.geojson").read_text())["features"][0]["geometry"])
+    )
+    for f in doc["features"]:
+        src = Point(f["properties"]["source_lon"], f["properties"]["source_lat"])
+        assert foot.contains(src)
+    assert 0.9 * 1.2e6 < foot.area * (111_320**2 * np.cos(np.radians(31.9))) < 1.1 * 1.2e6
 
 
 def test_cli_plumes_and_bad_input(enhancement_tif: Path, tmp_path: Path, capsys) -> None:

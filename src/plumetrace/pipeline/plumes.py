@@ -179,6 +179,16 @@ def _feature(
     return {"type": "Feature", "id": pid, "geometry": geometry, "properties": props}
 
 
+def _footprint(georef: Georef, shape: tuple[int, int]) -> Any:
+    """Return the scene's outline (lon/lat polygon, counter-clockwise), 64 points a side."""
+    rows, cols = shape
+    t = np.linspace(0.0, 1.0, 65)[:-1]
+    r = np.concatenate([t * rows, np.full(64, rows), (1 - t) * rows, np.zeros(64)])
+    c = np.concatenate([np.zeros(64), t * cols, np.full(64, cols), (1 - t) * cols])
+    lon, lat = georef.grid_to_lonlat(r, c)
+    return orient(Polygon(np.column_stack([lon, lat])), sign=1.0)
+
+
 def run_plumes(
     inputs: PlumesInputs,
     out_dir: str | Path,
@@ -294,6 +304,19 @@ def run_plumes(
             {"type": "Feature", "id": p.candidate, "geometry": f["geometry"], "properties": props}
         )
     write_geojson(files["candidates"], cand_features)
+    if georef is not None:
+        # what this scene looked at: `plumetrace ingest coverage` records it as the pass's
+        # negative evidence for sites inside without a plume
+        files["footprint"] = out / "footprint.geojson"
+        write_geojson(
+            files["footprint"],
+            [
+                {
+                    "geometry": _footprint(georef, shape),
+                    "properties": {"rows": shape[0], "cols": shape[1]},
+                }
+            ],
+        )
     if pictures:
         grey = albedo if albedo is not None else np.where(np.isfinite(enh), 1.0, np.nan)
         files["picture"] = out / "plumes.png"
