@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from plumetrace.errors import ConfigurationError, InvalidParameterError
@@ -151,6 +151,10 @@ def ensure_flight(session: Session, spec: FlightSpec, time: datetime) -> Flight:
     return flight
 
 
+_ANALYZE_AFTER = 1000
+"""New sites in one ingest after which PostgreSQL's statistics on sites are refreshed."""
+
+
 def detection_id(flight_id: str, key: str) -> str:
     """Return the identifier of detection ``key`` of a flight (``det-`` + 20 hex digits)."""
     return "det-" + hashlib.sha256(f"{flight_id}\x00{key}".encode()).hexdigest()[:20]
@@ -277,6 +281,12 @@ def ingest_detections(
     result = _fuse(session, evidence, flight.id, options, model, now, insert_rows)
     result.new = len(fresh)
     result.skipped = len(records) - len(fresh)
+    if len(result.sites_created) >= _ANALYZE_AFTER and session.get_bind().dialect.name == (
+        "postgresql"
+    ):
+        # the planner's idea of the table's size lags bulk growth (autovacuum runs later);
+        # stale statistics turned the review queue's index walk into a sort of every site
+        session.execute(text("ANALYZE sites"))
     append_event(
         session,
         actor=actor,
