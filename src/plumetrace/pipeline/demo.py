@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -145,10 +146,15 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
     from plumetrace.io.context import write_buildings, write_population
     from plumetrace.pipeline.campaign import run_campaign
     from plumetrace.pipeline.context import load_context
-    from plumetrace.pipeline.ingest import ingest_campaign
+    from plumetrace.pipeline.ingest import (
+        ingest_campaign,
+        ingest_coverage_file,
+        ingest_detections_file,
+    )
     from plumetrace.sim.campaign_spec import CampaignSpec
     from plumetrace.sim.context import synthetic_town
     from plumetrace.store.engine import make_engine, session_scope
+    from plumetrace.store.ingest import FlightSpec
     from plumetrace.store.migrate import upgrade
     from plumetrace.store.sites import list_sites, review_queue
 
@@ -160,6 +166,16 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
         upgrade(engine)
         say("fusing the campaign into candidate sites (SQLite store)")
         ingest = ingest_campaign(engine, out / "campaign", actor="demo")
+        if (out / "plumes" / "footprint.geojson").exists():
+            say("adding the simulated scene's pass: its footprint and its plumes")
+            scene = FlightSpec("flt-demo-scene", "border-unit", "ac-1", "aviris-ng")
+            when = datetime(2025, 4, 2, 17, 0, tzinfo=UTC)
+            ingest_coverage_file(
+                engine, out / "plumes" / "footprint.geojson", time=when, flight=scene, actor="demo"
+            )
+            ingest_detections_file(
+                engine, out / "plumes" / "plumes.geojson", time=when, flight=scene, actor="demo"
+            )
         say("civilian context: synthetic town around the sites")
         grid, feats = synthetic_town(31.76, -106.45, seed=seed, size_m=24_000.0)
         ensure_dir(out / "context")
