@@ -11,6 +11,13 @@ from plumetrace.sites.confidence import (
     report_llr,
     site_confidence,
 )
+from plumetrace.sites.context import (
+    Features,
+    PopulationGrid,
+    SiteContext,
+    site_context,
+    site_contexts,
+)
 from plumetrace.sites.fusion import (
     Association,
     FusionOptions,
@@ -19,17 +26,24 @@ from plumetrace.sites.fusion import (
     combine_positions,
     split_outliers,
 )
+from plumetrace.sites.priority import site_priority
 
 __all__ = [
     "Association",
     "ConfidenceModel",
     "EvidenceSummary",
+    "Features",
     "FusionOptions",
+    "PopulationGrid",
+    "SiteContext",
     "SiteTracker",
     "associate",
     "combine_positions",
     "pass_llr",
     "report_llr",
     "site_confidence",
+    "site_context",
+    "site_contexts",
+    "site_priority",
     "split_outliers",
 ]
