@@ -89,6 +89,9 @@ def test_repeated_passes_raise_and_empty_passes_lower_confidence(engine: sa.Engi
     assert site.confidence < c2
     # an intermittent source survives one empty pass: still above its single-pass level
     assert site.confidence > c1
+    with session_scope(engine) as s:
+        link = s.scalars(sa.select(EvidenceLink).where(EvidenceLink.kind == "coverage")).one()
+    assert link.site_id == site.id and link.weight < 0 and "flt-3" in link.reason
     with session_scope(engine, write=True) as s:  # same coverage again: nothing changes
         assert (
             ingest_coverage(s, flight("flt-3"), cover, time=T0, actor="t", source="c").skipped == 1

@@ -25,6 +25,7 @@ from plumetrace.geo import local_projection
 from plumetrace.sites.confidence import (
     ConfidenceModel,
     EvidenceSummary,
+    pass_llr,
     report_llr,
     site_confidence,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "new_site_id",
     "pass_counts",
     "recompute_site",
+    "rescore_passes",
     "split_site",
 ]
 
@@ -474,6 +476,50 @@ def fuse(
             .values(status="merged", merged_into=kept, version=Site.version + 1, updated=now)
         )
     return outcome
+
+
+def rescore_passes(
+    session: Session, added: dict[str, tuple[int, int]], model: ConfidenceModel, now: datetime
+) -> dict[str, float]:
+    """Apply new pass records (from :func:`mark_passes`) to their sites and rescore them.
+
+    Returns
+    -------
+    dict of str to float
+        For each site that gained a pass (sorted by id): how much its pass term moved
+        the confidence logit (negative for an empty pass over an emitter).
+    """
+    changed = sorted(sid for sid, (d_pass, d_det) in added.items() if d_pass or d_det)
+    moved: dict[str, float] = {}
+    if not changed:
+        return moved
+    cols = [getattr(Site, c) for c in _SITE_STATS]
+    rows = []
+    for k in range(0, len(changed), 900):
+        chunk = changed[k : k + 900]
+        for r in session.execute(select(*cols).where(Site.id.in_(chunk))):
+            site = dict(zip(_SITE_STATS, r, strict=True))
+            d_pass, d_det = added[site["id"]]
+            before = pass_llr(site["n_passes"], site["n_passes_detected"], model)
+            site["n_passes"] += d_pass
+            site["n_passes_detected"] += d_det
+            _confidence(site, model)
+            after = pass_llr(site["n_passes"], site["n_passes_detected"], model)
+            moved[site["id"]] = model.coef["passes"] * (after - before)
+            rows.append(
+                {
+                    "id": site["id"],
+                    "n_passes": site["n_passes"],
+                    "n_passes_detected": site["n_passes_detected"],
+                    "confidence": site["confidence"],
+                    "confidence_terms": site["confidence_terms"],
+                    "priority": site["priority"],
+                    "version": site["version"] + 1,
+                    "updated": now,
+                }
+            )
+    bulk_update(session, Site, rows)
+    return {sid: moved[sid] for sid in changed}
 
 
 def _update_sites(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -28,8 +28,8 @@ from plumetrace.store.fusion import (
     Evidence,
     fuse,
     mark_passes,
-    pass_counts,
     recompute_site,
+    rescore_passes,
     split_site,
 )
 from plumetrace.store.models import (
@@ -347,30 +347,22 @@ def ingest_coverage(
         pts = shapely.points(np.asarray([r[2] for r in rows]), np.asarray([r[1] for r in rows]))
         shapely.prepare(footprint)
         inside = [rows[int(k)][0] for k in np.flatnonzero(shapely.contains(footprint, pts))]
-    mark_passes(session, {(sid, flight.id): (time, False) for sid in inside})
-    session.flush()
-    counts = pass_counts(session, inside)
-    links = []
-    for sid in inside:
-        site = session.get(Site, sid)
-        assert site is not None
-        n_pass, n_det = counts.get(sid, (0, 0))
-        if (n_pass, n_det) == (site.n_passes, site.n_passes_detected):
-            continue
-        recompute_site(session, sid, model, now)
-        result.sites_updated.append(sid)
-        links.append(
-            {
-                "site_id": sid,
-                "kind": "coverage",
-                "evidence_id": cid,
-                "distance_m": None,
-                "mahalanobis": None,
-                "weight": 0.0,
-                "reason": f"pass {flight.id} covered the site",
-                "time": now,
-            }
-        )
+    added = mark_passes(session, {(sid, flight.id): (time, False) for sid in inside})
+    moved = rescore_passes(session, added, model, now)
+    result.sites_updated = list(moved)
+    links = [
+        {
+            "site_id": sid,
+            "kind": "coverage",
+            "evidence_id": cid,
+            "distance_m": None,
+            "mahalanobis": None,
+            "weight": moved[sid],
+            "reason": f"pass {flight.id} covered the site",
+            "time": now,
+        }
+        for sid in result.sites_updated
+    ]
     if links:
         bulk_insert(session, EvidenceLink, links)
     result.new = 1
