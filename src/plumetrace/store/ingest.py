@@ -28,9 +28,7 @@ from plumetrace.store.fusion import (
     Evidence,
     fuse,
     mark_passes,
-    recompute_site,
     rescore_passes,
-    split_site,
 )
 from plumetrace.store.models import (
     Coverage,
@@ -44,6 +42,7 @@ from plumetrace.store.models import (
     Sensor,
     Site,
 )
+from plumetrace.store.split import recompute_site, split_site
 from plumetrace.store.types import utcnow
 
 __all__ = [
