@@ -5,6 +5,7 @@ Coordinates are WGS84; local computations run in metres on a UTM projection.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,14 @@ from pyproj import CRS, Transformer
 
 from plumetrace.errors import InvalidParameterError
 
-__all__ = ["Georef", "local_projection", "local_to_lonlat", "utm_crs_for", "utm_georef"]
+__all__ = [
+    "Georef",
+    "local_projection",
+    "local_to_lonlat",
+    "lonlat_box",
+    "utm_crs_for",
+    "utm_georef",
+]
 
 
 @dataclass(frozen=True)
@@ -184,3 +192,35 @@ def local_projection(lon: float, lat: float) -> tuple[Transformer, Transformer]:
     fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     return fwd, inv
+
+
+_M_PER_DEG_LAT_MIN = 110_574.0  # shortest degree of latitude on WGS 84 (at the equator), m
+_M_PER_DEG_LON_EQ = 111_320.0  # degree of longitude at the equator, m
+
+
+def lonlat_box(
+    lats: ArrayLike, lons: ArrayLike, margin_m: float = 0.0
+) -> tuple[float, float, float, float]:
+    """Return ``(west, south, east, north)`` around points, widened by ``margin_m``.
+
+    A pre-selection box for database or tree queries. It is conservative: every point
+    within ``margin_m`` of the given ones lies inside (the shortest degree of latitude,
+    and the degree of longitude at the box's highest latitude, are used). Exact distances
+    belong on :func:`local_projection`.
+
+    Parameters
+    ----------
+    lats, lons : (n,) array_like, deg
+    margin_m : float, m
+    """
+    lat = np.asarray(lats, dtype=np.float64)
+    lon = np.asarray(lons, dtype=np.float64)
+    dlat = margin_m / _M_PER_DEG_LAT_MIN
+    widest = min(float(np.abs(lat).max()) + dlat, 89.0)
+    dlon = margin_m / (_M_PER_DEG_LON_EQ * max(math.cos(math.radians(widest)), 0.01))
+    return (
+        float(lon.min() - dlon),
+        float(lat.min() - dlat),
+        float(lon.max() + dlon),
+        float(lat.max() + dlat),
+    )

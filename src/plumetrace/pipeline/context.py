@@ -8,7 +8,6 @@ bounding box, then :func:`plumetrace.sites.context.site_contexts` does the geome
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
+from plumetrace.geo import lonlat_box
 from plumetrace.io.context import (
     population_bounds,
     read_buildings,
@@ -53,17 +53,6 @@ class ContextLoad:
     sites: int
 
 
-def _bbox(lat: np.ndarray, lon: np.ndarray, margin_m: float) -> tuple[float, float, float, float]:
-    dlat = margin_m / 111_320.0
-    dlon = margin_m / (111_320.0 * max(math.cos(math.radians(float(np.mean(lat)))), 0.01))
-    return (
-        float(lon.min() - dlon),
-        float(lat.min() - dlat),
-        float(lon.max() + dlon),
-        float(lat.max() + dlat),
-    )
-
-
 def _overlaps(
     box: tuple[float, float, float, float], bounds: tuple[float, float, float, float] | None
 ) -> bool:
@@ -78,17 +67,8 @@ def _inside(
     """Which sites lie within a layer's extent (a 1 km margin around its features)."""
     if extent is None:
         return np.zeros(len(lat), dtype=bool)
-    w, s, e, n = _expand(extent, _BUILDING_MARGIN_M)
+    w, s, e, n = lonlat_box(extent[1::2], extent[0::2], _BUILDING_MARGIN_M)
     return np.asarray((lon >= w) & (lon <= e) & (lat >= s) & (lat <= n))
-
-
-def _expand(
-    box: tuple[float, float, float, float], margin_m: float
-) -> tuple[float, float, float, float]:
-    w, s, e, n = box
-    dlat = margin_m / 111_320.0
-    dlon = margin_m / (111_320.0 * max(math.cos(math.radians((s + n) / 2)), 0.01))
-    return w - dlon, s - dlat, e + dlon, n + dlat
 
 
 def _features(rows: list[tuple[str, bool | None, Any]]) -> Features:
@@ -147,14 +127,14 @@ def refresh_contexts(
         lon = np.asarray([c["lon"] for c in chunk])
         sigma = np.asarray([c["uncertainty_m"] for c in chunk])
         grid: PopulationGrid | None = None
-        box = _bbox(lat, lon, _BUILDING_MARGIN_M)
+        box = lonlat_box(lat, lon, _BUILDING_MARGIN_M)
         if pop_path is not None and _overlaps(box, pop_bounds):
             grid = read_population(pop_path, bbox=box)
         feats: Features | None = None
         if bld_layer is not None:
             with session_scope(engine) as s:
                 rows = features_in_bbox(s, box, ("building",))
-                rows += features_in_bbox(s, _bbox(lat, lon, _MARGIN_M), ("school", "hospital"))
+                rows += features_in_bbox(s, lonlat_box(lat, lon, _MARGIN_M), ("school", "hospital"))
             feats = _features(rows)
         # outside the buildings layer's extent nothing is known about buildings: those
         # sites get no features (unknown), not an empty neighbourhood (outdoors)

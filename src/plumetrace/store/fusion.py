@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ import shapely
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from plumetrace.geo import local_projection
+from plumetrace.geo import local_projection, lonlat_box
 from plumetrace.sites.confidence import (
     ConfidenceModel,
     EvidenceSummary,
@@ -54,8 +54,6 @@ __all__ = [
     "pass_counts",
     "rescore_passes",
 ]
-
-_DEG_M = 111_320.0  # metres per degree of latitude (for bounding boxes only)
 
 
 def new_site_id() -> str:
@@ -94,13 +92,6 @@ class FusionOutcome:
 def _logit(p: float) -> float:
     p = min(max(p, 0.01), 0.99)
     return math.log(p / (1 - p))
-
-
-def _bbox(lats: Sequence[float], lons: Sequence[float], margin_m: float) -> tuple[float, ...]:
-    lat0 = float(np.mean(lats))
-    dlat = margin_m / _DEG_M
-    dlon = margin_m / (_DEG_M * max(math.cos(math.radians(lat0)), 0.01))
-    return min(lats) - dlat, max(lats) + dlat, min(lons) - dlon, max(lons) + dlon
 
 
 def _rate_fields(site: dict[str, Any]) -> None:
@@ -214,7 +205,7 @@ def _coverage_flights(
     out: dict[int, set[str]] = {i: set() for i in range(len(lats))}
     if not lats:
         return out
-    s, n, w, e = _bbox(lats, lons, 0.0)
+    w, s, e, n = lonlat_box(lats, lons)
     rows = session.execute(
         select(Coverage.flight_id, Coverage.footprint_geojson).where(
             Coverage.min_lat <= n,
@@ -326,7 +317,7 @@ def fuse(
         return outcome
     lats = [e.lat for e in evidence]
     lons = [e.lon for e in evidence]
-    s, n, w, e_ = _bbox(lats, lons, options.max_link_m * 2)
+    w, s, e_, n = lonlat_box(lats, lons, options.max_link_m * 2)
     brief = ("id", "lat", "lon", "pos_weight", "version", "created")
     query = select(*[getattr(Site, c) for c in brief]).where(
         Site.lat.between(s, n), Site.lon.between(w, e_), Site.status != "merged"
