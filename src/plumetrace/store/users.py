@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -34,7 +35,10 @@ __all__ = [
 ]
 
 
-_DUMMY_HASH = hash_password(new_password())
+@cache
+def _dummy_hash() -> str:
+    """Return a hash to verify against for unknown names (made once, when first needed)."""
+    return hash_password(new_password())
 
 
 def add_user(session: Session, name: str, role: str, *, actor: str) -> tuple[User, str]:
@@ -80,7 +84,7 @@ def authenticate(session: Session, name: str, password: str) -> User:
     """
     user = session.scalars(select(User).where(User.name == name)).first()
     # an unknown name costs one hash verification too, so timing does not tell names apart
-    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not user.active or not ok:
         raise AuthError("wrong user name or password", status=401)
     return user
