@@ -44,6 +44,9 @@ def test_ingest_files_then_list_and_show(
     # a new flight without its platform/sensor/operator: one line, exit 2, nothing stored
     assert main(["ingest", "detections", str(campaign / p["plumes"]), *args]) == 2
     assert "is new: give --operator, --platform, --sensor" in capsys.readouterr().err
+    bad_time = ["--time", "yesterday", "--flight", p["flight"], *new]
+    assert main(["ingest", "coverage", str(campaign / p["coverage"]), *bad_time]) == 2
+    assert "--time 'yesterday' is not ISO 8601" in capsys.readouterr().err
     assert main(["ingest", "coverage", str(campaign / p["coverage"]), *args, *new]) == 0
     assert main(["ingest", "detections", str(campaign / p["plumes"]), *args]) == 0
     first = _sites(capsys)

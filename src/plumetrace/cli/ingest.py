@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,7 +10,6 @@ import typer
 
 from plumetrace.cli._progress import console, progress_bar
 from plumetrace.cli._store import actor, open_store
-from plumetrace.errors import InvalidParameterError
 
 if TYPE_CHECKING:
     from plumetrace.store.ingest import IngestResult
@@ -25,17 +23,6 @@ FlightOpt = Annotated[str, typer.Option("--flight", help="Flight (pass) id.")]
 PlatformOpt = Annotated[str | None, typer.Option(help="Platform, when the flight is new.")]
 SensorOpt = Annotated[str | None, typer.Option(help="Sensor, when the flight is new.")]
 OperatorOpt = Annotated[str | None, typer.Option(help="Operator, when the flight is new.")]
-
-
-def _time(text: str) -> datetime:
-    from plumetrace.io.evidence import parse_time
-
-    try:
-        return parse_time(text)
-    except ValueError:
-        raise InvalidParameterError(
-            f"--time {text!r} is not ISO 8601 (e.g. 2026-05-01T17:00Z)"
-        ) from None
 
 
 def _summary(what: str, r: IngestResult) -> None:
@@ -63,10 +50,11 @@ def _run_pass(
     sensor: str | None,
 ) -> None:
     """Run one pass's ingest job on a file and print what it changed."""
+    from plumetrace.io.evidence import parse_time_option
     from plumetrace.store.ingest import FlightSpec
 
     spec = FlightSpec(flight, operator, platform, sensor)
-    r = job(open_store(), path, time=_time(time), flight=spec, actor=actor())
+    r = job(open_store(), path, time=parse_time_option(time, "--time"), flight=spec, actor=actor())
     _summary(str(path), r)
 
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from plumetrace.errors import DataSourceError, FormatError
+from plumetrace.errors import DataSourceError, FormatError, InvalidParameterError
 from plumetrace.io.geojson import read_polygons
 from plumetrace.io.tables import read_json
 
@@ -29,6 +29,7 @@ __all__ = [
     "file_digest",
     "parse_report",
     "parse_time",
+    "parse_time_option",
     "read_coverage",
     "read_detections",
     "read_report",
@@ -99,6 +100,22 @@ def parse_time(text: str, where: str = "time") -> datetime:
     """Parse an ISO 8601 time; a time without a zone is UTC. Raises ValueError."""
     t = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def parse_time_option(text: str, name: str = "time") -> datetime:
+    """Parse a time given as an option or form field; a bad one is one clear error.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``text`` is not ISO 8601 (``name`` says which value).
+    """
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise InvalidParameterError(
+            f"{name} {text!r} is not ISO 8601 (e.g. 2026-05-01T17:00Z)"
+        ) from None
 
 
 def _num(path: Path, where: str, value: Any, *, positive: bool = False) -> float:

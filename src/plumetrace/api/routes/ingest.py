@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from plumetrace.api.deps import CurrentUser, allow, app_engine, present
 from plumetrace.errors import FormatError, InvalidParameterError
-from plumetrace.io.evidence import parse_report, parse_time
+from plumetrace.io.evidence import parse_report, parse_time_option
 from plumetrace.pipeline.ingest import (
     ingest_coverage_file,
     ingest_detections_file,
@@ -62,13 +62,6 @@ def _uploaded(name: str | None) -> Iterator[None]:
         raise InvalidParameterError(f"{name or 'upload'}: {exc.problem}") from None
 
 
-def _time(text: str) -> Any:
-    try:
-        return parse_time(text)
-    except ValueError:
-        raise InvalidParameterError(f"time {text!r} is not ISO 8601") from None
-
-
 class PassForm:
     """The form fields naming the pass an uploaded file belongs to."""
 
@@ -101,7 +94,7 @@ def _ingest_upload(
             r = job(
                 engine,
                 path,
-                time=_time(form.time),
+                time=parse_time_option(form.time),
                 flight=form.flight,
                 actor=user.name,
                 name=file.filename,
