@@ -24,10 +24,12 @@ from plumetrace.api import create_app
 from plumetrace.geo import local_projection
 from plumetrace.io.evidence import DetectionRecord
 from plumetrace.settings import Settings
+from plumetrace.share.policy import ReleasePolicy
 from plumetrace.store.engine import make_engine, session_scope
 from plumetrace.store.ingest import FlightSpec, ingest_detections
 from plumetrace.store.migrate import upgrade
 from plumetrace.store.models import Site
+from plumetrace.store.partners import add_partner
 from plumetrace.store.users import add_user, issue_token
 
 LON0, LAT0 = -106.45, 31.75
@@ -39,8 +41,13 @@ USERS = {
     "sue": "supervisor",
     "lia": "liaison",
     "pat": "partner",
+    "pax": "partner",
     "adm": "admin",
 }
+
+
+PARTNERS = {"pat": ("Fiscalia", "MX"), "pax": ("Other Agency", "GT")}
+"""Each partner user's partner (name, country)."""
 
 
 def det(key: str, x: float, y: float, sigma: float = 20.0) -> DetectionRecord:
@@ -103,8 +110,15 @@ def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
     tokens: dict[str, str] = {}
     ids: dict[str, str] = {}
     with session_scope(engine, write=True) as s:
+        for pname, country in PARTNERS.values():
+            add_partner(s, pname, ReleasePolicy(), country=country, actor="test")
         for name, role in USERS.items():
-            user, pw = add_user(s, name, role, actor="test")
+            partner = (
+                f"partner-{PARTNERS[name][0].lower().replace(' ', '-')}"
+                if name in PARTNERS
+                else None
+            )
+            user, pw = add_user(s, name, role, actor="test", partner_id=partner)
             user.must_change_password = False  # as if each had set their own already
             passwords[name] = pw
             ids[name] = user.id
@@ -115,3 +129,33 @@ def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
     with TestClient(app) as client:
         yield Api(client, engine, home, sites, passwords, tokens, ids)
     engine.dispose()
+
+
+def confirm(api: Api, site_id: str) -> None:
+    """Confirm a site as analyst ``ana`` (through the API, as the workbench would)."""
+    r = api.post(
+        f"/api/sites/{site_id}/reviews",
+        "ana",
+        json={"decision": "confirm", "version": api.version(site_id)},
+    )
+    assert r.status_code == 200, r.text
+
+
+def release_lead(
+    api: Api, partner: str = "Fiscalia", sites: list[str] | None = None, **fields: Any
+) -> str:
+    """Confirm ``sites`` (default the first seeded one), draft a lead as ``lia`` and have
+    ``sue`` approve it; return the lead id."""
+    sites = sites or api.sites[:1]
+    for sid in sites:
+        with session_scope(api.engine) as s:
+            status = s.get(Site, sid).status  # type: ignore[union-attr]
+        if status != "confirmed":
+            confirm(api, sid)
+    body = {"partner": partner, "sites": sites, "title": "Suspected lab", **fields}
+    r = api.post("/api/leads", "lia", json=body)
+    assert r.status_code == 201, r.text
+    lead_id = str(r.json()["id"])
+    r = api.post(f"/api/leads/{lead_id}/approve", "sue")
+    assert r.status_code == 200, r.text
+    return lead_id

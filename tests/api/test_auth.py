@@ -38,12 +38,14 @@ def test_login_failures(api: Api) -> None:
     assert r.status_code == 422
 
 
-def test_partner_may_log_in_but_reach_nothing(api: Api) -> None:
+def test_partner_logs_in_and_out_but_reaches_no_staff_route(api: Api) -> None:
     r = api.client.post("/api/auth/login", json={"name": "pat", "password": api.passwords["pat"]})
     assert r.status_code == 200 and r.json()["role"] == "partner"
     headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    assert api.client.get("/api/auth/me", headers=headers).status_code == 403
-    assert api.client.post("/api/auth/logout", headers=headers).status_code == 403
+    assert api.client.get("/api/auth/me", headers=headers).json()["name"] == "pat"
+    assert api.client.get("/api/sites", headers=headers).status_code == 403
+    assert api.client.post("/api/auth/logout", headers=headers).status_code == 204
+    assert api.client.get("/api/auth/me", headers=headers).status_code == 401
 
 
 def test_one_time_password_must_be_changed_first(api: Api) -> None:

@@ -1,4 +1,4 @@
-"""Every API route declares who may call it; partners reach none of them (yet)."""
+"""Every API route declares who may call it; partners reach only their own routes."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from plumetrace.settings import Settings
 from .conftest import Api
 
 PUBLIC_ROUTES = {("POST", "/api/auth/login")}
+
+PARTNER_PREFIXES = ("/api/partner/", "/taxii2/", "/api/auth/")
+"""The only routes a partner user may reach: its leads, TAXII, and its own login."""
 
 
 DOC_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -63,7 +66,7 @@ def test_every_api_route_declares_its_roles(tmp_path: Path) -> None:
     routes = _routes(tmp_path)
     assert len(routes) >= 20
     for route in routes:
-        assert route.path.startswith("/api/"), route.path
+        assert route.path.startswith(("/api/", "/taxii2/")), route.path
         roles = (route.openapi_extra or {}).get("x-roles")
         assert roles, f"{route.path} has no x-roles"
         guards = _guards(route)
@@ -75,7 +78,8 @@ def test_every_api_route_declares_its_roles(tmp_path: Path) -> None:
             assert {(m, route.path) for m in route.methods or ()} <= PUBLIC_ROUTES
         else:
             assert set(roles) <= set(ROLES)
-            assert "partner" not in roles, route.path
+            if "partner" in roles:
+                assert route.path.startswith(PARTNER_PREFIXES), route.path
 
 
 def test_openapi_documents_the_roles(api: Api) -> None:
@@ -95,8 +99,9 @@ def test_require_refuses_bad_rules() -> None:
         require(PUBLIC, "analyst")
 
 
-def test_partner_gets_403_everywhere(api: Api, tmp_path: Path) -> None:
-    routes = [r for r in _routes(tmp_path) if _roles(r) != [PUBLIC]]
+def test_partner_gets_403_on_every_staff_route(api: Api, tmp_path: Path) -> None:
+    routes = [r for r in _routes(tmp_path) if not {"partner", PUBLIC} & set(_roles(r))]
+    assert len(routes) >= 20
     for method, path in _calls(routes):
         r = api.client.request(method, path, headers=api.auth("pat"), json={})
         assert r.status_code == 403, (method, path, r.status_code, r.text)
@@ -111,3 +116,56 @@ def test_no_or_bad_token_gets_401_everywhere(api: Api, tmp_path: Path) -> None:
         assert r.headers["www-authenticate"] == "Bearer"
         r = api.client.request(method, path, headers={"Authorization": "Bearer nope"}, json={})
         assert r.status_code == 401, (method, path, r.status_code)
+
+
+def test_partner_routes_hide_what_is_not_released_to_it(api: Api, tmp_path: Path) -> None:
+    """Every partner route, given another partner's or an unreleased lead, answers 404."""
+    from plumetrace.store.engine import session_scope
+    from plumetrace.store.models import SharedObject
+    from plumetrace.store.taxii import collection_id
+
+    from .conftest import release_lead
+
+    mine = release_lead(api)  # Fiscalia's: pat may see it
+    theirs = release_lead(api, partner="Other Agency", sites=[api.sites[1]])
+    draft_body = {"partner": "Fiscalia", "sites": [api.sites[0]], "title": "D"}
+    draft = api.post("/api/leads", "lia", json=draft_body).json()["id"]
+    with session_scope(api.engine) as s:
+        their_object = (
+            s.query(SharedObject.stix_id).filter_by(lead_id=theirs, stix_type="indicator").scalar()
+        )
+    other_coll = collection_id("partner-other-agency")
+    own_coll = collection_id("partner-fiscalia")
+    routes = [r for r in _routes(tmp_path) if "partner" in _roles(r)]
+    checked = 0
+    for route in routes:
+        params = set(re.findall(r"\{([^}]+)\}", route.path))
+        if not params:
+            continue
+        cases = []
+        if "lead_id" in params:
+            cases = [{"lead_id": theirs}, {"lead_id": draft}, {"lead_id": "lead-nope"}]
+        elif params == {"collection_id"}:
+            cases = [{"collection_id": other_coll}]
+        elif params == {"collection_id", "object_id"}:
+            # another partner's collection, or its object looked up in mine
+            cases = [
+                {"collection_id": other_coll, "object_id": their_object},
+                {"collection_id": own_coll, "object_id": their_object},
+            ]
+        assert cases, route.path
+        for case in cases:
+            path = route.path
+            for k, v in case.items():
+                path = path.replace("{" + k + "}", str(v))
+            for method in route.methods or ():
+                body = {"outcome": "arrests"} if path.endswith("/feedback") else {}
+                r = api.client.request(method, path, headers=api.auth("pat"), json=body)
+                assert r.status_code == 404, (method, path, r.status_code, r.text)
+                # the answer is the one for an id that does not exist: nothing about it
+                assert "Other Agency" not in r.text and "partner-other" not in r.text
+                assert "Suspected" not in r.text and "draft" not in r.text
+                checked += 1
+    assert checked >= 19  # 4 lead routes x 3 ids, 3 collection routes, 2 object routes x 2
+    # and the same routes do answer for what is released to it
+    assert api.get(f"/api/partner/leads/{mine}", "pat").status_code == 200

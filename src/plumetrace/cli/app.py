@@ -21,6 +21,7 @@ from plumetrace.cli import (
     demo,
     detect,
     ingest,
+    leads,
     locate,
     plumes,
     serve,
@@ -49,6 +50,8 @@ app.add_typer(db.users_app, name="users")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(sites.app, name="sites")
 app.add_typer(context.app, name="context")
+app.add_typer(leads.partners_app, name="partners")
+app.add_typer(leads.leads_app, name="leads")
 detect.register(app)
 plumes.register(app)
 locate.register(app)

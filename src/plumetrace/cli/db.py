@@ -79,13 +79,18 @@ def add_cmd(
     role: Annotated[
         str, typer.Option(help="analyst, supervisor, liaison, partner or admin.")
     ] = "analyst",
+    partner: Annotated[
+        str | None, typer.Option(help="Partner (id or name) a partner user belongs to.")
+    ] = None,
 ) -> None:
     """Create a user and print a one-time password (shown once, stored only hashed)."""
     from plumetrace.store.engine import session_scope
+    from plumetrace.store.partners import find_partner
     from plumetrace.store.users import add_user
 
     with session_scope(open_store(), write=True) as s:
-        user, password = add_user(s, name, role, actor=actor())
+        pid = None if partner is None else find_partner(s, partner).id
+        user, password = add_user(s, name, role, actor=actor(), partner_id=pid)
     console.print(
         f"user {user.name} ({user.role}) created; one-time password (it only lets "
         "them set their own, POST /api/auth/password):"

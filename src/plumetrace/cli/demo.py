@@ -25,7 +25,9 @@ def demo(
     enhancement map, finds the plumes and their rates; flies a simulated sniffer sortie
     and locates its source; plans a survey over the US-Mexico border for the border unit
     and audits a track that strays across; simulates a surveillance campaign and fuses
-    it into candidate sites in an embedded SQLite store with their civilian context.
+    it into candidate sites in an embedded SQLite store with their civilian context;
+    releases the top site to a partner as a lead (STIX, GeoJSON, KML, CoT in OUT/share)
+    and follows the partner's response to a verifying re-survey.
     """
     from plumetrace.pipeline.demo import run_demo
 
@@ -113,6 +115,14 @@ def demo(
             f"Store: {st['home']}/plumetrace.db  (browse it: "
             f"PLUMETRACE_HOME={st['home']} plumetrace sites list)"
         )
+        sh = st.get("share")
+        if sh:
+            withheld = ", ".join(sorted(sh["withheld"])) or "nothing"
+            console.print(
+                f"[bold]Lead[/] {sh['lead']} (site {sh['site']}, TLP:{sh['tlp'].upper()}) "
+                f"released to the partner with {withheld} withheld; response: {sh['state']} "
+                f"({sh['verification'] or 'not verified'}) -> {Path(out) / 'share'}"
+            )
 
 
 def register(app: typer.Typer) -> None:

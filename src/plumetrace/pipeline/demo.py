@@ -8,9 +8,11 @@
 5. simulate a month-long surveillance campaign over the same area (passes with coverage
    and detections, reports from other sources), fuse it into candidate sites in the
    embedded store (SQLite under ``OUT/home``), and give each site its civilian context
-   from a synthetic town (population raster, building footprints, a school, a hospital).
+   from a synthetic town (population raster, building footprints, a school, a hospital);
+6. confirm the top site, release it to the partner as a lead (every partner format in
+   ``OUT/share``), and follow the partner's response to a verifying re-survey.
 
-Later capabilities (the workbench page, sharing) extend this chain.
+The workbench page extends this chain.
 """
 
 from __future__ import annotations
@@ -146,6 +148,7 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
     from plumetrace.io.context import write_buildings, write_population
     from plumetrace.pipeline.campaign import run_campaign
     from plumetrace.pipeline.context import load_context
+    from plumetrace.pipeline.demo_share import share_demo
     from plumetrace.pipeline.ingest import (
         ingest_campaign,
         ingest_coverage_file,
@@ -191,6 +194,7 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
         with session_scope(engine) as s:
             sites = list_sites(s, limit=100_000)
             top = review_queue(s, page=1, page_size=5)
+        shared = share_demo(engine, out, say)
     finally:
         engine.dispose()
     exposure: dict[str, int] = {}
@@ -206,6 +210,7 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
         "confident": sum(1 for site in sites if site["confidence"] >= 0.5),
         "exposure": exposure,
         "top": top,
+        "share": shared,
     }
 
 

@@ -36,6 +36,7 @@ from plumetrace.store.ingest import (
     ingest_detections,
     ingest_report,
 )
+from plumetrace.store.lead_response import verify_by_surveys
 
 __all__ = [
     "CampaignIngest",
@@ -50,10 +51,20 @@ log = logging.getLogger(__name__)
 
 
 def _with_context(engine: Engine, r: IngestResult) -> IngestResult:
-    """Compute the civilian context of the sites an ingest created or moved."""
+    """Follow up an ingest: context of the sites it changed, leads its passes verify.
+
+    The civilian context is computed for the sites the ingest created or moved; a pass
+    over a site of a lead the partner acted on verifies that lead
+    (:func:`plumetrace.store.leads.verify_by_surveys`).
+    """
     changed = [*r.sites_created, *r.sites_updated, *(new for _old, new in r.split)]
     if changed:
         refresh_contexts(engine, site_ids=changed)
+    if r.new:
+        with session_scope(engine, write=True) as s:
+            verified = verify_by_surveys(s)
+        if verified:
+            log.info("re-survey verified %d lead(s): %s", len(verified), ", ".join(verified))
     return r
 
 

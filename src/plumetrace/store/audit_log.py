@@ -24,7 +24,15 @@ from sqlalchemy.orm import Session
 from plumetrace.store.models import AuditEvent
 from plumetrace.store.types import utcnow
 
-__all__ = ["GENESIS", "AuditVerification", "append_event", "event_hash", "jsonable", "verify"]
+__all__ = [
+    "GENESIS",
+    "AuditVerification",
+    "append_event",
+    "event_hash",
+    "jsonable",
+    "serialize",
+    "verify",
+]
 
 GENESIS = "0" * 64
 """``prev_hash`` of the first event."""
@@ -60,6 +68,17 @@ def event_hash(
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def serialize(session: Session) -> None:
+    """Hold the audit chain's lock until the transaction ends.
+
+    On PostgreSQL an advisory transaction lock; SQLite's writer lock already serialises
+    write transactions. Writers that must commit in the order they read the clock
+    (releases, whose time orders a partner's TAXII collection) take it before reading it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+
+
 def append_event(
     session: Session,
     *,
@@ -75,8 +94,7 @@ def append_event(
     Appends are serialised (a PostgreSQL advisory transaction lock; SQLite's single
     writer), so the chain never forks.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    serialize(session)
     head = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

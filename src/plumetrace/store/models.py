@@ -41,13 +41,18 @@ __all__ = [
     "Detection",
     "EvidenceLink",
     "Flight",
+    "Lead",
+    "LeadEvent",
+    "LeadSite",
     "Operator",
     "Organization",
+    "Partner",
     "Platform",
     "Report",
     "Review",
     "Scene",
     "Sensor",
+    "SharedObject",
     "Site",
     "SitePass",
     "Token",
@@ -256,6 +261,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # the password printed at creation is one-time: it only lets the user set their own
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    # a partner user belongs to one partner and sees only what was released to it
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"))
     created: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -362,6 +369,102 @@ class Attribution(Base):
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     time: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (UniqueConstraint("site_id", "organization_id"),)
+
+
+# --- partner sharing --------------------------------------------------------------------
+
+
+class Partner(Base):
+    """A partner country's authority that receives leads, with its release policy."""
+
+    __tablename__ = "partners"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    country: Mapped[str] = mapped_column(String(3), default="")  # ISO 3166 alpha-2/3
+    policy: Mapped[dict[str, Any]] = mapped_column(default=dict)  # ReleasePolicy.to_dict()
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Lead(Base):
+    """A lead for one partner, drafted from sites; released after a second person's review.
+
+    ``status``: draft -> released (or withdrawn). The partner's response is kept in the
+    ``acknowledged`` ... ``verified`` columns (latest of each) and in full as
+    :class:`LeadEvent` rows.
+    """
+
+    __tablename__ = "leads"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    tlp: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    recommended_action: Mapped[str] = mapped_column(Text, default="")
+    internal_note: Mapped[str] = mapped_column(Text, default="")
+    drafted_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    drafted: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    released: Mapped[datetime | None]
+    release: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the frozen ReleasableLead
+    redaction: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what was withheld
+    acknowledged: Mapped[datetime | None]
+    feedback: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    outcome_text: Mapped[str] = mapped_column(Text, default="")
+    action_date: Mapped[datetime | None]
+    verified: Mapped[datetime | None]
+    verification: Mapped[str | None] = mapped_column(String(24))  # no-emission | still-emitting
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class LeadSite(Base):
+    """A site a lead is about."""
+
+    __tablename__ = "lead_sites"
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), primary_key=True, index=True)
+
+
+class LeadEvent(Base):
+    """One step of a lead's life: drafted, released, acknowledged, feedback, action, verified."""
+
+    __tablename__ = "lead_events"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    time: Mapped[datetime]  # when it happened
+    recorded: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # partner | liaison | survey | system
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class SharedObject(Base):
+    """A STIX object released to a partner: one row per object version (its TAXII collection).
+
+    ``seq`` orders the collection for pagination; ``date_added`` is when the object
+    reached the collection (TAXII ``added_after``).
+    """
+
+    __tablename__ = "shared_objects"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), index=True)
+    stix_id: Mapped[str] = mapped_column(String(120))
+    stix_type: Mapped[str] = mapped_column(String(40))
+    modified: Mapped[str] = mapped_column(String(32))  # the object's STIX timestamp
+    date_added: Mapped[datetime]
+    media_type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)  # the object, JSON
+    __table_args__ = (
+        UniqueConstraint("partner_id", "stix_id", "modified"),
+        Index("ix_shared_objects_collection", "partner_id", "date_added", "seq"),
+    )
 
 
 # --- civilian context -------------------------------------------------------------------

@@ -20,7 +20,7 @@ from plumetrace.security import (
     verify_password,
 )
 from plumetrace.store.audit_log import append_event
-from plumetrace.store.models import Token, User
+from plumetrace.store.models import Partner, Token, User
 from plumetrace.store.types import utcnow
 
 __all__ = [
@@ -41,18 +41,34 @@ def _dummy_hash() -> str:
     return hash_password(new_password())
 
 
-def add_user(session: Session, name: str, role: str, *, actor: str) -> tuple[User, str]:
+def add_user(
+    session: Session, name: str, role: str, *, actor: str, partner_id: str | None = None
+) -> tuple[User, str]:
     """Create a user with a one-time password; return the user and the password.
+
+    A ``partner`` user belongs to exactly one partner (``partner_id``), and only partner
+    users belong to one.
 
     Raises
     ------
     InvalidParameterError
-        Unknown role or unusable name.
+        Unknown role, unusable name, or a partner user without a partner (or another role
+        with one).
+    NotFoundError
+        Unknown partner.
     ConflictError
         If the name is taken.
     """
     if role not in ROLES:
         raise InvalidParameterError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if (role == "partner") != (partner_id is not None):
+        raise InvalidParameterError(
+            "a partner user needs --partner (the partner it belongs to)"
+            if role == "partner"
+            else f"only partner users belong to a partner, not a {role}"
+        )
+    if partner_id is not None and session.get(Partner, partner_id) is None:
+        raise NotFoundError(f"no partner {partner_id!r}")
     name = name.strip()
     if not name or len(name) > 120 or any(c.isspace() for c in name):
         raise InvalidParameterError(f"user name must be 1-120 characters without spaces: {name!r}")
@@ -60,7 +76,9 @@ def add_user(session: Session, name: str, role: str, *, actor: str) -> tuple[Use
         raise ConflictError(f"user {name!r} already exists")
     password = new_password()
     uid = "user-" + hashlib.sha256(name.encode()).hexdigest()[:10]
-    user = User(id=uid, name=name, role=role, password_hash=hash_password(password))
+    user = User(
+        id=uid, name=name, role=role, password_hash=hash_password(password), partner_id=partner_id
+    )
     session.add(user)
     session.flush()
     append_event(
@@ -69,7 +87,7 @@ def add_user(session: Session, name: str, role: str, *, actor: str) -> tuple[Use
         action="user.add",
         entity="user",
         entity_id=uid,
-        after={"name": name, "role": role},
+        after={"name": name, "role": role, "partner": partner_id},
     )
     return user, password
 
@@ -140,7 +158,9 @@ def find_user(session: Session, name_or_id: str) -> User:
 
 def list_users(session: Session) -> list[dict[str, Any]]:
     """Return every user (id, name, role, active, created), by name; never a password hash."""
-    stmt = select(User.id, User.name, User.role, User.active, User.created).order_by(User.name)
+    stmt = select(
+        User.id, User.name, User.role, User.partner_id, User.active, User.created
+    ).order_by(User.name)
     return [dict(r._mapping) for r in session.execute(stmt)]
 
 

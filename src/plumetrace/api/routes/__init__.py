@@ -1,6 +1,16 @@
 """One router per resource; :data:`ROUTERS` lists them in the order they are mounted."""
 
-from plumetrace.api.routes import audit, auth, ingest, organizations, sites, users
+from plumetrace.api.routes import (
+    audit,
+    auth,
+    ingest,
+    leads,
+    organizations,
+    partner,
+    sites,
+    taxii,
+    users,
+)
 
 ROUTERS = (
     auth.router,
@@ -9,6 +19,9 @@ ROUTERS = (
     organizations.router,
     audit.router,
     users.router,
+    leads.router,
+    partner.router,
+    taxii.router,
 )
 
 __all__ = ["ROUTERS"]

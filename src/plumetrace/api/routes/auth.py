@@ -18,6 +18,7 @@ from plumetrace.api.deps import (
     app_settings,
     present,
 )
+from plumetrace.security import ROLES
 from plumetrace.settings import Settings
 from plumetrace.store.users import authenticate, change_password, issue_token, revoke_token
 
@@ -25,7 +26,7 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["auth"])
 
-_STAFF = ("analyst", "supervisor", "liaison", "admin")
+_EVERYONE = ROLES  # partners too: they log in, change their password, log out
 
 
 class LoginBody(BaseModel):
@@ -64,19 +65,19 @@ class PasswordBody(BaseModel):
     new_password: str = Field(min_length=1, max_length=1024)
 
 
-@router.post(PASSWORD_ROUTE, status_code=204, **allow(*_STAFF))
+@router.post(PASSWORD_ROUTE, status_code=204, **allow(*_EVERYONE))
 def password(body: PasswordBody, user: CurrentUser, session: WriteSession) -> None:
     """Set your own password (required after the one-time one); then log in again."""
     change_password(session, user, body.old_password, body.new_password)
 
 
-@router.post("/api/auth/logout", status_code=204, **allow(*_STAFF))
+@router.post("/api/auth/logout", status_code=204, **allow(*_EVERYONE))
 def logout(token: BearerToken, session: WriteSession) -> None:
     """Revoke the token the request carries."""
     revoke_token(session, token)
 
 
-@router.get("/api/auth/me", **allow(*_STAFF))
+@router.get("/api/auth/me", **allow(*_EVERYONE))
 def me(user: CurrentUser) -> dict[str, Any]:
     """Return who the token belongs to."""
     return {"id": user.id, "name": user.name, "role": user.role}

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from plumetrace.api.deps import CurrentUser, ReadSession, WriteSession, allow, present
+from plumetrace.store.partners import find_partner
 from plumetrace.store.users import add_user, list_users
 
 __all__ = ["router"]
@@ -21,13 +22,23 @@ class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=120)
     role: str = Field(description="analyst, supervisor, liaison, partner or admin")
+    partner: str | None = Field(
+        default=None, max_length=200, description="The partner (id or name) a partner user is of"
+    )
 
 
 @router.post("/api/users", status_code=201, **allow("admin"))
 def create_user(body: NewUser, session: WriteSession, user: CurrentUser) -> dict[str, Any]:
     """Create a user; the response carries their one-time password (shown only once)."""
-    new, password = add_user(session, body.name, body.role, actor=user.name)
-    return {"id": new.id, "name": new.name, "role": new.role, "password": password}
+    partner_id = None if body.partner is None else find_partner(session, body.partner).id
+    new, password = add_user(session, body.name, body.role, actor=user.name, partner_id=partner_id)
+    return {
+        "id": new.id,
+        "name": new.name,
+        "role": new.role,
+        "partner": new.partner_id,
+        "password": password,
+    }
 
 
 @router.get("/api/users", **allow("admin"))
