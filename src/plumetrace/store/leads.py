@@ -230,15 +230,18 @@ def approve_lead(
 
 
 def _share(session: Session, lead: Lead, releasable: ReleasableLead, t: datetime) -> None:
+    """Add the lead's STIX objects to its partner's collection (versions it lacks only)."""
+    objects = lead_objects(releasable, t)
     have = {
         (sid, mod)
         for sid, mod in session.execute(
             select(SharedObject.stix_id, SharedObject.modified).where(
-                SharedObject.partner_id == lead.partner_id
+                SharedObject.partner_id == lead.partner_id,
+                SharedObject.stix_id.in_([o["id"] for o in objects]),
             )
         )
     }
-    for obj in lead_objects(releasable, t):
+    for obj in objects:
         key = (obj["id"], stix_time(str(obj.get("modified", obj["created"]))))
         if key in have:
             continue  # the same version of a shared object (identities, markings)
