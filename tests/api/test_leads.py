@@ -136,6 +136,17 @@ def test_partner_response_lifecycle_and_metrics(api: Api) -> None:
     ]
     kinds = [e["kind"] for e in api.get(f"/api/leads/{lead_id}", "lia").json()["events"]]
     assert kinds == ["released", "acknowledged", "action", "feedback", "verified"]
+    # the partner sees its own answers, not our re-survey nor a liaison's notes
+    mine = api.get(f"/api/partner/leads/{lead_id}", "pat").json()
+    assert mine["state"] == "acted" and mine["outcome_text"] == "lab dismantled"
+    r = api.post(
+        f"/api/leads/{lead_id}/events",
+        "lia",
+        json={"kind": "feedback", "outcome": "arrests", "text": "per source HOTEL-9"},
+    )
+    assert r.status_code == 201
+    mine = api.get(f"/api/partner/leads/{lead_id}", "pat").json()
+    assert mine["outcome"] == "arrests" and "HOTEL-9" not in json.dumps(mine)
 
 
 def test_a_partner_sees_only_its_released_leads(api: Api) -> None:

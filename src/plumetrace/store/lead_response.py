@@ -8,6 +8,7 @@ for the staff and for a partner live here too (they show the response state).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -301,15 +302,28 @@ def lead_detail(session: Session, lead_id: str) -> dict[str, Any]:
     }
 
 
-def _partner_view(lead: Lead) -> dict[str, Any]:
+def _partner_view(session: Session, lead: Lead) -> dict[str, Any]:
+    """Return a lead as its partner sees it: the release and the partner's own answers.
+
+    Our side stays home: the state stops at ``acted`` (whether and when we re-surveyed
+    is collection), and the feedback text only shows if the partner itself posted it (a
+    liaison's record of another channel may hold our notes).
+    """
     assert lead.release is not None
+    last = session.scalars(
+        select(LeadEvent)
+        .where(LeadEvent.lead_id == lead.id, LeadEvent.kind == "feedback")
+        .order_by(LeadEvent.recorded.desc())
+        .limit(1)
+    ).first()
+    own_text = last is not None and last.channel == "partner"
     return {
         "lead": lead.release,
-        "state": lead_state(timeline(lead)),
+        "state": lead_state(replace(timeline(lead), verified=None, verification=None)),
         "acknowledged": lead.acknowledged,
         "feedback": lead.feedback,
         "outcome": lead.outcome,
-        "outcome_text": lead.outcome_text,
+        "outcome_text": lead.outcome_text if own_text else "",
         "action_date": lead.action_date,
     }
 
@@ -321,12 +335,12 @@ def partner_leads(session: Session, partner_id: str) -> list[dict[str, Any]]:
         .where(Lead.partner_id == partner_id, Lead.status == "released")
         .order_by(Lead.released.desc(), Lead.id)
     )
-    return [_partner_view(lead) for lead in session.scalars(stmt)]
+    return [_partner_view(session, lead) for lead in session.scalars(stmt)]
 
 
 def partner_lead(session: Session, partner_id: str, lead_id: str) -> dict[str, Any]:
     """Return one lead released to ``partner_id`` (anything else: not found)."""
-    return _partner_view(released_lead(session, lead_id, partner_id))
+    return _partner_view(session, released_lead(session, lead_id, partner_id))
 
 
 def lead_metrics(session: Session, now: datetime | None = None) -> dict[str, Any]:
