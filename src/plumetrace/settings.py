@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home)
     database_url: str | None = None
     token_ttl_h: float = Field(default=12.0, gt=0)
+    basemap_url: str | None = None
+    """An XYZ tile URL template for the workbench map (connected deployments); none by
+    default: the map works offline on its own layers."""
     producer: str = Field(default="plumetrace surveillance program", min_length=1, max_length=200)
     """Our name as partners see it (the STIX identity that creates every shared object)."""
 

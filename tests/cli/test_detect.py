@@ -67,7 +67,20 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["demo", "--out", str(tmp_path), "--rows", "200", "--cols", "64", "--seed", "2"])
+    rc = main(
+        [
+            "demo",
+            "--out",
+            str(tmp_path),
+            "--rows",
+            "200",
+            "--cols",
+            "64",
+            "--seed",
+            "2",
+            "--no-serve",
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert "src-001" in out and "Quicklook" in out
@@ -90,6 +103,13 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         n_sites = con.execute("SELECT count(*) FROM sites WHERE status != 'merged'").fetchone()[0]
         n_ctx = con.execute("SELECT count(*) FROM sites WHERE exposure IS NOT NULL").fetchone()[0]
     assert n_sites > 10 and n_ctx == n_sites
+    # sharing: a lead released, answered and verified; every partner format written
+    assert "Lead lead-" in out and "verified (no-emission)" in out
+    exports = sorted(p.name.split(".", 1)[1] for p in (tmp_path / "share").iterdir())
+    assert exports == ["cot.xml", "geojson", "kml", "stix.json"]
+    with sqlite3.connect(db) as con:
+        audits = con.execute("SELECT n_incursions FROM flight_audits").fetchall()
+    assert audits == [(1,)]  # the border track, kept for the map
 
 
 def test_cli_method_choices_match_the_kernel() -> None:

@@ -168,3 +168,24 @@ def test_bad_setting_is_one_line(
     assert main(["sites", "list"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: PLUMETRACE_TOKEN_TTL_H") and "\n" not in err
+
+
+def test_ingest_audit_keeps_the_track_for_the_map(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    track = tmp_path / "track.csv"
+    rows = ["time,lat,lon"] + [f"{10 * k},{31.80 - 0.002 * k},-106.45" for k in range(60)]
+    track.write_text("\n".join(rows) + "\n")
+    report = tmp_path / "audit.json"
+    assert main(["audit", str(track), "--operator", "border-unit", "--out", str(report)]) == 0
+    capsys.readouterr()
+    args = ["ingest", "audit", str(report), "--flight", "flt-x"]
+    assert main(args) == 2  # a new flight needs its platform and sensor
+    assert "--platform" in capsys.readouterr().err
+    assert main([*args, "--platform", "ac-9", "--sensor", "gps"]) == 0
+    assert "1 incursion(s)" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "already stored" in capsys.readouterr().out
+    (tmp_path / "audit.geojson").unlink()
+    assert main(args) == 2
+    assert "audit.geojson" in capsys.readouterr().err

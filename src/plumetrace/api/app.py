@@ -15,6 +15,7 @@ from fastapi import FastAPI
 import plumetrace
 from plumetrace.api.errors import install_error_handlers
 from plumetrace.api.routes import ROUTERS
+from plumetrace.api.web import mount_workbench
 from plumetrace.settings import Settings
 from plumetrace.store.engine import make_engine
 from plumetrace.store.migrate import ensure_current
@@ -64,4 +65,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_workbench(app)
     return app

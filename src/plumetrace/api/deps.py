@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from plumetrace.errors import AuthError, ConfigurationError
+from plumetrace.errors import AuthError, ConfigurationError, InvalidParameterError
 from plumetrace.io.tables import to_jsonable
 from plumetrace.security import ROLES
 from plumetrace.settings import Settings
@@ -39,6 +39,7 @@ __all__ = [
     "app_engine",
     "app_settings",
     "current_user",
+    "parse_bbox",
     "present",
     "require",
 ]
@@ -211,3 +212,24 @@ def allow(*roles: str) -> RouteRules:
 def present(obj: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``obj`` as plain JSON types (times ISO 8601 UTC with ``Z``)."""
     return cast(dict[str, Any], to_jsonable(obj))
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """Return ``west,south,east,north`` (degrees) of a query parameter, None if absent.
+
+    Raises
+    ------
+    InvalidParameterError
+        (422) Not four numbers, or not west <= east, south <= north within range.
+    """
+    if text is None:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidParameterError(
+            f"bbox must be west,south,east,north in degrees, got {text!r}"
+        ) from None
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        raise InvalidParameterError(f"bbox {text!r} is not west<=east, south<=north in range")
+    return w, s, e, n

@@ -18,6 +18,11 @@ def demo(
     seed: Annotated[int, typer.Option(help="Scene seed.")] = 7,
     rows: Annotated[int, typer.Option(help="Scene rows (down-track).")] = 1000,
     cols: Annotated[int, typer.Option(help="Scene columns (cross-track).")] = 598,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the workbench when built.")
+    ] = True,
+    host: Annotated[str, typer.Option(help="Interface the workbench listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Workbench TCP port.")] = 8000,
 ) -> None:
     """Run the whole chain so far and summarise it.
 
@@ -27,7 +32,8 @@ def demo(
     and audits a track that strays across; simulates a surveillance campaign and fuses
     it into candidate sites in an embedded SQLite store with their civilian context;
     releases the top site to a partner as a lead (STIX, GeoJSON, KML, CoT in OUT/share)
-    and follows the partner's response to a verifying re-survey.
+    and follows the partner's response to a verifying re-survey. Then serves the
+    workbench on the demo's store and prints the logins (``--no-serve``: only build).
     """
     from plumetrace.pipeline.demo import run_demo
 
@@ -123,6 +129,28 @@ def demo(
                 f"released to the partner with {withheld} withheld; response: {sh['state']} "
                 f"({sh['verification'] or 'not verified'}) -> {Path(out) / 'share'}"
             )
+    if serve and summary.sites is not None and summary.sites.get("share"):
+        _serve(Path(summary.sites["home"]), summary.sites["share"]["logins"], host, port)
+
+
+def _serve(home: Path, logins: dict[str, tuple[str, str]], host: str, port: int) -> None:
+    """Serve the workbench on the demo's store until interrupted."""
+    import uvicorn
+
+    from plumetrace.api import create_app
+    from plumetrace.settings import Settings
+
+    table = Table(title="Workbench logins (this demo's store only)")
+    for col in ("user", "role", "password"):
+        table.add_column(col)
+    for name, (role, password) in logins.items():
+        table.add_row(name, role, password)
+    console.print(table)
+    console.print(
+        f"[bold]Workbench[/] http://{host}:{port}  (API docs /docs; Ctrl-C stops; "
+        f"later: PLUMETRACE_HOME={home} plumetrace serve)"
+    )
+    uvicorn.run(create_app(Settings(home=home)), host=host, port=port, log_level="warning")
 
 
 def register(app: typer.Typer) -> None:

@@ -88,6 +88,28 @@ def coverage(
     _run_pass(ingest_coverage_file, footprint, time, flight, operator, platform, sensor)
 
 
+@app.command("audit")
+def audit(
+    report_file: Annotated[
+        Path, typer.Argument(help="REPORT.json of `plumetrace audit` (its .geojson beside it).")
+    ],
+    flight: FlightOpt,
+    platform: PlatformOpt = None,
+    sensor: SensorOpt = None,
+) -> None:
+    """Keep a flown track's audit (track, incursions) with its flight, for the map."""
+    from plumetrace.pipeline.ingest import ingest_audit_file
+    from plumetrace.store.ingest import FlightSpec
+
+    new, n = ingest_audit_file(
+        open_store(), report_file, FlightSpec(flight, None, platform, sensor), actor=actor()
+    )
+    console.print(
+        f"{report_file}: audit of flight {flight} "
+        + (f"stored, {n} incursion(s)" if new else "already stored")
+    )
+
+
 @app.command("report")
 def report(
     file: Annotated[Path, typer.Argument(help="REPORT.json from another source.")],

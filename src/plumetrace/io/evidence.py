@@ -163,6 +163,9 @@ def _plumes(path: Path, doc: dict[str, Any]) -> list[DetectionRecord]:
         score = _opt(path, f"{where} confidence", p.get("confidence"))
         key = str(p.get("id", feat.get("id", i)))
         keep = {k: v for k, v in p.items() if k not in ("source_lat", "source_lon")}
+        geometry = feat.get("geometry") or {}
+        if geometry.get("type") in ("Polygon", "MultiPolygon"):
+            keep["outline"] = geometry  # the plume's outline, for the map
         out.append(
             DetectionRecord(
                 key=key,

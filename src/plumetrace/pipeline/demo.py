@@ -17,6 +17,7 @@ The workbench page extends this chain.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,6 +151,7 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
     from plumetrace.pipeline.context import load_context
     from plumetrace.pipeline.demo_share import share_demo
     from plumetrace.pipeline.ingest import (
+        ingest_audit_file,
         ingest_campaign,
         ingest_coverage_file,
         ingest_detections_file,
@@ -162,6 +164,8 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
     from plumetrace.store.sites import list_sites, review_queue
 
     home = out / "home"
+    if home.exists():  # a demo builds its scenario from scratch: drop a previous run's store
+        shutil.rmtree(home)
     say("simulating a surveillance campaign (passes, coverage, detections, reports)")
     run_campaign(out / "campaign", CampaignSpec(seed=seed, origin_lat=31.76, origin_lon=-106.45))
     engine = make_engine(f"sqlite:///{home / 'plumetrace.db'}")
@@ -178,6 +182,14 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
             )
             ingest_detections_file(
                 engine, out / "plumes" / "plumes.geojson", time=when, flight=scene, actor="demo"
+            )
+        if (out / "flight" / "audit.json").exists():
+            say("keeping the audited border track and its incursion for the map")
+            ingest_audit_file(
+                engine,
+                out / "flight" / "audit.json",
+                FlightSpec("flt-demo-border", None, "ac-2", "aviris-ng"),
+                actor="demo",
             )
         say("civilian context: synthetic town around the sites")
         grid, feats = synthetic_town(31.76, -106.45, seed=seed, size_m=24_000.0)

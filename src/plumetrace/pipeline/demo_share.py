@@ -48,14 +48,16 @@ DEMO_USERS = {"ana": "analyst", "sue": "supervisor", "lia": "liaison", "pat": "p
 _EXT = {"stix": "stix.json", "geojson": "geojson", "kml": "kml", "cot": "cot.xml"}
 
 
-def _users(s: Session, partner_id: str) -> dict[str, User]:
-    out = {}
+def _users(s: Session, partner_id: str) -> tuple[dict[str, User], dict[str, str]]:
+    """Create the demo's users; their random passwords stay valid (a demo, on localhost)."""
+    out, passwords = {}, {}
     for name, role in DEMO_USERS.items():
-        user, _ = add_user(
+        user, password = add_user(
             s, name, role, actor="demo", partner_id=partner_id if role == "partner" else None
         )
-        out[name] = user
-    return out
+        user.must_change_password = False
+        out[name], passwords[name] = user, password
+    return out, passwords
 
 
 def _resurvey(engine: Engine, site: dict[str, Any], actor: str) -> None:
@@ -97,7 +99,7 @@ def share_demo(engine: Engine, out: Path, say: Callable[[str], None]) -> dict[st
         partner = add_partner(
             s, DEMO_PARTNER[0], ReleasePolicy(), country=DEMO_PARTNER[1], actor="demo"
         )
-        users = _users(s, partner.id)
+        users, passwords = _users(s, partner.id)
         site = s.get(Site, top[0]["id"])
         assert site is not None
         say(f"analyst confirms {site.id}; liaison drafts a lead; supervisor releases it")
@@ -156,4 +158,5 @@ def share_demo(engine: Engine, out: Path, say: Callable[[str], None]) -> dict[st
         "withheld": (detail["redaction"] or {}).get("withheld", {}),
         "files": files,
         "response_rate": metrics["overall"]["response_rate"],
+        "logins": {name: (DEMO_USERS[name], pw) for name, pw in passwords.items()},
     }

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from plumetrace.data import confidence_model
 from plumetrace.errors import FormatError
+from plumetrace.io.audit_files import read_audit
 from plumetrace.io.evidence import (
     ReportRecord,
     file_digest,
@@ -29,6 +30,7 @@ from plumetrace.pipeline.context import refresh_contexts
 from plumetrace.sites.confidence import ConfidenceModel
 from plumetrace.sites.fusion import FusionOptions
 from plumetrace.store.engine import session_scope
+from plumetrace.store.flights import store_audit
 from plumetrace.store.ingest import (
     FlightSpec,
     IngestResult,
@@ -40,6 +42,7 @@ from plumetrace.store.lead_response import verify_by_surveys
 
 __all__ = [
     "CampaignIngest",
+    "ingest_audit_file",
     "ingest_campaign",
     "ingest_coverage_file",
     "ingest_detections_file",
@@ -112,6 +115,22 @@ def ingest_coverage_file(
             s, flight, footprint, time=time, actor=actor, source=source, model=model
         )
     return _with_context(engine, r)
+
+
+def ingest_audit_file(
+    engine: Engine, path: Path, flight: FlightSpec, *, actor: str
+) -> tuple[bool, int]:
+    """Keep the audit ``path`` (REPORT.json + REPORT.geojson) of ``flight``'s track.
+
+    Returns
+    -------
+    (bool, int)
+        Whether it was new, and its number of incursions.
+    """
+    record = read_audit(path)
+    with session_scope(engine, write=True) as s:
+        row, new = store_audit(s, flight, record, actor=actor)
+        return new, row.n_incursions
 
 
 def ingest_report_file(

@@ -41,6 +41,7 @@ __all__ = [
     "Detection",
     "EvidenceLink",
     "Flight",
+    "FlightAudit",
     "Lead",
     "LeadEvent",
     "LeadSite",
@@ -108,6 +109,28 @@ class Flight(Base):
     end: Mapped[datetime | None]
     track_geojson: Mapped[str | None] = mapped_column(Text)
     footprint_geojson: Mapped[str | None] = mapped_column(Text)
+
+
+class FlightAudit(Base):
+    """A flown track audited against its operator's authorization (``plumetrace audit``).
+
+    ``features`` keeps the audit's GeoJSON (the simplified track, each incursion's
+    segment, the deepest points) for the map; the bounding box selects it by area.
+    """
+
+    __tablename__ = "flight_audits"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # aud- + report digest
+    flight_id: Mapped[str] = mapped_column(ForeignKey("flights.id"), index=True)
+    operator_id: Mapped[str] = mapped_column(String(64))
+    time: Mapped[datetime] = mapped_column(default=utcnow)
+    total_unauthorized_s: Mapped[float] = mapped_column(Float)
+    n_incursions: Mapped[int] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    features: Mapped[str] = mapped_column(Text)  # GeoJSON FeatureCollection
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    min_lon: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
 
 
 class Scene(Base):

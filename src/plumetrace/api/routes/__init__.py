@@ -5,6 +5,7 @@ from plumetrace.api.routes import (
     auth,
     ingest,
     leads,
+    map,
     organizations,
     partner,
     sites,
@@ -22,6 +23,7 @@ ROUTERS = (
     leads.router,
     partner.router,
     taxii.router,
+    map.router,
 )
 
 __all__ = ["ROUTERS"]

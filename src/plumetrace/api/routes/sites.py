@@ -14,9 +14,9 @@ from plumetrace.api.deps import (
     WriteSession,
     allow,
     app_settings,
+    parse_bbox,
     present,
 )
-from plumetrace.errors import InvalidParameterError
 from plumetrace.io import evidence_files
 from plumetrace.settings import Settings
 from plumetrace.store import sites as site_store
@@ -64,20 +64,6 @@ class CloseBody(BaseModel):
     note: str = Field(default="", max_length=_NOTE)
 
 
-def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if text is None:
-        return None
-    try:
-        w, s, e, n = (float(v) for v in text.split(","))
-    except ValueError:
-        raise InvalidParameterError(
-            f"bbox must be west,south,east,north in degrees, got {text!r}"
-        ) from None
-    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
-        raise InvalidParameterError(f"bbox {text!r} is not west<=east, south<=north in range")
-    return w, s, e, n
-
-
 @router.get("/api/sites", **allow(*READERS))
 def list_sites(
     session: ReadSession,
@@ -92,7 +78,7 @@ def list_sites(
         session,
         status=status,
         min_confidence=min_confidence,
-        bbox=_bbox(bbox),
+        bbox=parse_bbox(bbox),
         limit=limit,
         offset=offset,
     )

@@ -1,0 +1,87 @@
+"""An audit's files as the store keeps them: ``REPORT.json`` and ``REPORT.geojson``.
+
+``plumetrace audit TRACK --out REPORT.json`` writes both; the store keeps the report and
+the map features (the simplified track, each incursion's segment, the deepest points).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from plumetrace.errors import FormatError
+from plumetrace.io.evidence import file_digest
+from plumetrace.io.geojson import read_geojson
+from plumetrace.io.tables import read_json
+
+__all__ = ["AuditRecord", "read_audit"]
+
+_KEYS = ("operator", "incursions", "total_unauthorized_s")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """A track audit read back.
+
+    Attributes
+    ----------
+    report : dict
+        ``REPORT.json`` (operator, incursions with zone, times, duration_s, max_depth_m).
+    features : list of dict
+        ``REPORT.geojson``'s features (lon/lat).
+    bbox : tuple of float
+        (west, south, east, north) of the features, degrees.
+    digest : str
+        SHA-256 of the report file (the audit's identity).
+    """
+
+    report: dict[str, Any]
+    features: list[dict[str, Any]]
+    bbox: tuple[float, float, float, float]
+    digest: str
+
+
+def _positions(geom: dict[str, Any]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+
+    def walk(c: Any) -> None:
+        if c and isinstance(c[0], int | float):
+            out.append((float(c[0]), float(c[1])))
+        else:
+            for x in c:
+                walk(x)
+
+    walk(geom.get("coordinates", []))
+    return out
+
+
+def read_audit(path: str | Path) -> AuditRecord:
+    """Read ``REPORT.json`` and the ``REPORT.geojson`` beside it.
+
+    Raises
+    ------
+    FormatError
+        Not an audit report, or its GeoJSON is missing or holds no track.
+    DataSourceError
+        Unreadable files.
+    """
+    p = Path(path)
+    report = read_json(p)
+    if not isinstance(report, dict) or any(k not in report for k in _KEYS):
+        raise FormatError(p, f"not an audit report (needs {', '.join(_KEYS)})")
+    geo = p.with_suffix(".geojson")
+    if not geo.exists():
+        raise FormatError(p, f"its map features {geo.name} are missing (audit writes both)")
+    features = read_geojson(geo)["features"]
+    kinds = {f["properties"].get("kind") for f in features}
+    if "track" not in kinds:
+        raise FormatError(geo, "no track feature: is this an audit's GeoJSON?")
+    pts = [xy for f in features for xy in _positions(f["geometry"])]
+    lons, lats = [x for x, _ in pts], [y for _, y in pts]
+    return AuditRecord(
+        report=report,
+        features=features,
+        bbox=(min(lons), min(lats), max(lons), max(lats)),
+        digest=file_digest(p),
+    )
