@@ -110,6 +110,12 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     with sqlite3.connect(db) as con:
         audits = con.execute("SELECT n_incursions FROM flight_audits").fetchall()
     assert audits == [(1,)]  # the border track, kept for the map
+    with sqlite3.connect(db) as con:
+        insitu = con.execute("SELECT count(*) FROM detections WHERE kind = 'insitu'").fetchone()
+        decisions = {r[0] for r in con.execute("SELECT decision FROM reviews")}
+        orgs = con.execute("SELECT count(*) FROM designations").fetchone()
+    assert insitu == (2,) and (tmp_path / "sniff2" / "locate.json").exists()
+    assert {"confirm", "needs-collection"} <= decisions and orgs == (1,)
 
 
 def test_cli_method_choices_match_the_kernel() -> None:

@@ -2,13 +2,15 @@
 
 1. simulate an AVIRIS-NG-like scene, retrieve CH4, compare with the truth;
 2. find the plumes, their sources and emission rates;
-3. fly a simulated sniffer sortie around a hidden source and locate it from the readings;
-4. plan a survey over the El Paso - Ciudad Juarez border for the border unit (only the US
+3. plan a survey over the El Paso - Ciudad Juarez border for the border unit (only the US
    side is authorized) and audit a flown track that strays across;
-5. simulate a month-long surveillance campaign over the same area (passes with coverage
+4. simulate a month-long surveillance campaign over the same area (passes with coverage
    and detections, reports from other sources), fuse it into candidate sites in the
    embedded store (SQLite under ``OUT/home``), and give each site its civilian context
    from a synthetic town (population raster, building footprints, a school, a hospital);
+5. fly simulated sniffer sorties at the next two candidates and locate their sources from
+   the readings (ingested: they join the sites); review two more sites; record an
+   organization with a designation and attribute the top site to it;
 6. confirm the top site, release it to the partner as a lead (every partner format in
    ``OUT/share``), and follow the partner's response to a verifying re-survey.
 
@@ -122,34 +124,14 @@ def _flight_ops(out: Path, say: Step) -> tuple[dict[str, Any], dict[str, Any]]:
     return plan.summary, audit.report
 
 
-def _sniff_and_locate(out: Path, seed: int, say: Step) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fly a simulated sortie around a hidden source, then locate it from the readings."""
-    from plumetrace.pipeline.locate import LocateInputs, run_locate
-    from plumetrace.pipeline.sniff import SortieOptions, run_sim_sniff
-
-    say("flying a simulated sniffer sortie (adaptive waypoints)")
-    sortie = run_sim_sniff(out / "sniff", SortieOptions(seed=seed, readings=40, particles=3000))
-    say("locating the source from the sortie's readings")
-    res = run_locate(
-        LocateInputs(
-            readings=out / "sniff" / "readings.csv",
-            out=out / "sniff" / "locate.json",
-            particles=3000,
-            seed=seed,
-            model_error=1.0,
-            intermittency=0.3,
-        )
-    )
-    return res.document, sortie.truth
-
-
 def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
     """Simulate a campaign, fuse it into sites in the embedded store, add civilian context."""
     from plumetrace.io._atomic import ensure_dir
     from plumetrace.io.context import write_buildings, write_population
     from plumetrace.pipeline.campaign import run_campaign
     from plumetrace.pipeline.context import load_context
-    from plumetrace.pipeline.demo_share import share_demo
+    from plumetrace.pipeline.demo_desk import desk_work, sorties_at
+    from plumetrace.pipeline.demo_share import demo_people, lead_candidates, share_demo
     from plumetrace.pipeline.ingest import (
         ingest_audit_file,
         ingest_campaign,
@@ -206,7 +188,15 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
         with session_scope(engine) as s:
             sites = list_sites(s, limit=100_000)
             top = review_queue(s, page=1, page_size=5)
-        shared = share_demo(engine, out, say)
+        shared = None
+        candidates = lead_candidates(engine)
+        sorties: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        if candidates:
+            people = demo_people(engine)
+            sorties = sorties_at(engine, out, candidates[1:3], seed, say)
+            say("analysts review sites; an organization and its designation are recorded")
+            desk_work(engine, people.user_ids, candidates[0])
+            shared = share_demo(engine, out, say, people, candidates[0])
     finally:
         engine.dispose()
     exposure: dict[str, int] = {}
@@ -223,6 +213,7 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
         "exposure": exposure,
         "top": top,
         "share": shared,
+        "sorties": sorties,
     }
 
 
@@ -296,9 +287,10 @@ def run_demo(
             seed=seed,
         ),
     )
-    located, sniff_truth = _sniff_and_locate(out, seed, say)
     plan, audit = _flight_ops(out, say)
     sites = _sites(out, seed, say)
+    sorties = sites.pop("sorties")
+    located, sniff_truth = sorties[0] if sorties else (None, None)
     return DemoSummary(
         scene_dir=out / "scene",
         detect_dir=out / "detect",

@@ -10,6 +10,7 @@ feedback (lab dismantled), and a re-survey pass over the site that verifies it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,14 @@ from plumetrace.store.types import utcnow
 from plumetrace.store.users import add_user
 from plumetrace.store.workflow import review
 
-__all__ = ["DEMO_PARTNER", "DEMO_USERS", "share_demo"]
+__all__ = [
+    "DEMO_PARTNER",
+    "DEMO_USERS",
+    "DemoPeople",
+    "demo_people",
+    "lead_candidates",
+    "share_demo",
+]
 
 DEMO_PARTNER = ("Fiscalia General (demo)", "MX")
 """The demo's partner: name and country."""
@@ -79,8 +87,42 @@ def _resurvey(engine: Engine, site: dict[str, Any], actor: str) -> None:
         )
 
 
-def share_demo(engine: Engine, out: Path, say: Callable[[str], None]) -> dict[str, Any] | None:
-    """Run the sharing chapter on the demo store; return its summary (None: no site).
+@dataclass(frozen=True)
+class DemoPeople:
+    """The demo's partner and users (with their passwords, valid on this store only)."""
+
+    partner_id: str
+    user_ids: dict[str, str]
+    passwords: dict[str, str]
+
+
+def _user(s: Session, user_id: str) -> User:
+    user = s.get(User, user_id)
+    assert user is not None
+    return user
+
+
+def demo_people(engine: Engine) -> DemoPeople:
+    """Create the demo's partner (default policy) and users."""
+    with session_scope(engine, write=True) as s:
+        partner = add_partner(
+            s, DEMO_PARTNER[0], ReleasePolicy(), country=DEMO_PARTNER[1], actor="demo"
+        )
+        users, passwords = _users(s, partner.id)
+        return DemoPeople(partner.id, {n: u.id for n, u in users.items()}, passwords)
+
+
+def lead_candidates(engine: Engine, n: int = 3) -> list[str]:
+    """Return the top ``n`` sites of the review queue with confidence >= 0.5."""
+    with session_scope(engine) as s:
+        top = [q for q in review_queue(s, page=1, page_size=20) if q["confidence"] >= 0.5]
+    return [q["id"] for q in top[:n]]
+
+
+def share_demo(
+    engine: Engine, out: Path, say: Callable[[str], None], people: DemoPeople, site_id: str
+) -> dict[str, Any]:
+    """Run the sharing chapter on the demo store; return its summary.
 
     Parameters
     ----------
@@ -90,17 +132,17 @@ def share_demo(engine: Engine, out: Path, say: Callable[[str], None]) -> dict[st
         The demo's output directory; the exports go to ``out / "share"``.
     say : callable
         Progress messages.
+    people : DemoPeople
+        The partner and the users who act.
+    site_id : str
+        The site that becomes the lead.
     """
     producer = Settings().producer
+    passwords = people.passwords
     with session_scope(engine, write=True) as s:
-        top = [q for q in review_queue(s, page=1, page_size=20) if q["confidence"] >= 0.5]
-        if not top:
-            return None
-        partner = add_partner(
-            s, DEMO_PARTNER[0], ReleasePolicy(), country=DEMO_PARTNER[1], actor="demo"
-        )
-        users, passwords = _users(s, partner.id)
-        site = s.get(Site, top[0]["id"])
+        users = {name: _user(s, uid) for name, uid in people.user_ids.items()}
+        partner_id = people.partner_id
+        site = s.get(Site, site_id)
         assert site is not None
         say(f"analyst confirms {site.id}; liaison drafts a lead; supervisor releases it")
         review(
@@ -113,7 +155,7 @@ def share_demo(engine: Engine, out: Path, say: Callable[[str], None]) -> dict[st
         )
         lead = draft_lead(
             s,
-            partner=partner.id,
+            partner=partner_id,
             site_ids=[site.id],
             by=users["lia"],
             title="Suspected clandestine production site",
@@ -132,8 +174,7 @@ def share_demo(engine: Engine, out: Path, say: Callable[[str], None]) -> dict[st
         files[fmt] = str(path)
     say("partner acknowledges, reports the lab dismantled; a re-survey verifies it")
     with session_scope(engine, write=True) as s:
-        pat = s.get(User, users["pat"].id)
-        assert pat is not None
+        pat = _user(s, people.user_ids["pat"])
         record_event(s, lead_id, "acknowledged", by=pat)
         record_event(s, lead_id, "action", by=pat, time=utcnow())
         record_event(
