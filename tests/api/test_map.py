@@ -122,3 +122,67 @@ def test_layers_of_the_store_and_the_airspace(api: Api, tmp_path: Path) -> None:
     flights = {f["id"]: f for f in api.get("/api/flights", "lia").json()["flights"]}
     assert flights["flt-aud"]["audit"]["incursions"] == 1 and flights["flt-aud"]["has_track"]
     assert flights["flt-9"]["audit"] is None
+
+
+def test_plume_overlay_from_the_enhancement_raster(api: Api, tmp_path: Path) -> None:
+    import numpy as np
+
+    from plumetrace.geo import Georef
+    from plumetrace.io.geojson import write_geojson
+    from plumetrace.io.geotiff import write_geotiff
+    from plumetrace.pipeline.ingest import ingest_detections_file
+
+    step = 5e-5  # ~5 m
+    west, north = LON0 + 0.2, LAT0 + 0.002
+    data = np.zeros((40, 60))
+    data[10:20, 20:40] = 800.0  # the plume
+    tif = tmp_path / "enhancement.tif"
+    write_geotiff(
+        tif, data, Georef("EPSG:4326", (step, 0.0, west, 0.0, -step, north)), nodata=-9999.0
+    )
+    ring = [
+        [west + 20 * step, north - 10 * step],
+        [west + 40 * step, north - 10 * step],
+        [west + 40 * step, north - 20 * step],
+        [west + 20 * step, north - 20 * step],
+    ]
+    feat = {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+        "properties": {
+            "id": 1,
+            "source_lon": west + 21 * step,
+            "source_lat": north - 15 * step,
+            "source_uncertainty_m": 10.0,
+            "flux_kg_h": 30.0,
+            "confidence": 0.9,
+        },
+    }
+    write_geojson(tmp_path / "plumes.geojson", [feat])
+    ingest_detections_file(
+        api.engine,
+        tmp_path / "plumes.geojson",
+        time=T0,
+        flight=FlightSpec("flt-ov", "border-unit", "ac-1", "aviris-ng"),
+        actor="t",
+        enhancement=tif,
+        evidence_dir=api.home / "evidence",
+    )
+    layers = api.get("/api/map/layers", "ana").json()["layers"]
+    (plume,) = [f for f in layers["plumes"]["features"] if f["properties"]["flight"] == "flt-ov"]
+    props = plume["properties"]
+    (s, w), (n, e) = props["image_bounds"]
+    assert w < west + 20 * step < west + 40 * step < e and s < north - 20 * step < n
+    r = api.get(props["image"], "ana")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    from io import BytesIO
+
+    from PIL import Image
+
+    img = np.asarray(Image.open(BytesIO(r.content)))
+    alpha = img[..., 3]
+    assert alpha.max() > 0 and (alpha == 0).any()  # the plume drawn, the rest transparent
+    assert api.get(props["image"], "pat").status_code == 403
+    other = layers["plumes"]["features"][0]["properties"]
+    if other["image"] is None:
+        assert api.get(f"/api/detections/{other['id']}/image", "ana").status_code == 404

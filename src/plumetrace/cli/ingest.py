@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from plumetrace.cli._progress import console, progress_bar
-from plumetrace.cli._store import actor, open_store
+from plumetrace.cli._store import actor, open_store, settings
 
 if TYPE_CHECKING:
     from plumetrace.store.ingest import IngestResult
@@ -48,13 +48,15 @@ def _run_pass(
     operator: str | None,
     platform: str | None,
     sensor: str | None,
+    **extra: Any,
 ) -> None:
     """Run one pass's ingest job on a file and print what it changed."""
     from plumetrace.io.evidence import parse_time_option
     from plumetrace.store.ingest import FlightSpec
 
     spec = FlightSpec(flight, operator, platform, sensor)
-    r = job(open_store(), path, time=parse_time_option(time, "--time"), flight=spec, actor=actor())
+    t = parse_time_option(time, "--time")
+    r = job(open_store(), path, time=t, flight=spec, actor=actor(), **extra)
     _summary(str(path), r)
 
 
@@ -66,11 +68,20 @@ def detections(
     platform: PlatformOpt = None,
     sensor: SensorOpt = None,
     operator: OperatorOpt = None,
+    enhancement: Annotated[
+        Path | None,
+        typer.Option(help="The enhancement.tif the plumes were found in: map overlays."),
+    ] = None,
 ) -> None:
     """Ingest one pass's detections (idempotent: the same file twice changes nothing)."""
     from plumetrace.pipeline.ingest import ingest_detections_file
 
-    _run_pass(ingest_detections_file, file, time, flight, operator, platform, sensor)
+    extra = (
+        {}
+        if enhancement is None
+        else {"enhancement": enhancement, "evidence_dir": settings().evidence_dir}
+    )
+    _run_pass(ingest_detections_file, file, time, flight, operator, platform, sensor, **extra)
 
 
 @app.command("coverage")

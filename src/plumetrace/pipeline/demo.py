@@ -163,7 +163,13 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
                 engine, out / "plumes" / "footprint.geojson", time=when, flight=scene, actor="demo"
             )
             ingest_detections_file(
-                engine, out / "plumes" / "plumes.geojson", time=when, flight=scene, actor="demo"
+                engine,
+                out / "plumes" / "plumes.geojson",
+                time=when,
+                flight=scene,
+                actor="demo",
+                enhancement=out / "detect" / "enhancement.tif",
+                evidence_dir=home / "evidence",
             )
         if (out / "flight" / "audit.json").exists():
             say("keeping the audited border track and its incursion for the map")

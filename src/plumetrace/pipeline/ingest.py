@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from plumetrace.data import confidence_model
-from plumetrace.errors import FormatError
+from plumetrace.errors import FormatError, InvalidParameterError
 from plumetrace.io.audit_files import read_audit
 from plumetrace.io.evidence import (
     ReportRecord,
@@ -27,6 +27,7 @@ from plumetrace.io.evidence import (
 )
 from plumetrace.io.tables import read_json
 from plumetrace.pipeline.context import refresh_contexts
+from plumetrace.pipeline.overlays import with_overlays
 from plumetrace.sites.confidence import ConfidenceModel
 from plumetrace.sites.fusion import FusionOptions
 from plumetrace.store.engine import session_scope
@@ -81,12 +82,20 @@ def ingest_detections_file(
     options: FusionOptions | None = None,
     model: ConfidenceModel | None = None,
     name: str | None = None,
+    enhancement: Path | None = None,
+    evidence_dir: Path | None = None,
 ) -> IngestResult:
     """Ingest a ``plumes.geojson`` or a ``locate`` RESULT.json as one pass's detections.
 
-    ``name`` is how the audit log names the file (its own name by default).
+    ``name`` is how the audit log names the file (its own name by default). Given the
+    ``enhancement`` GeoTIFF the plumes were found in and the ``evidence_dir``, each plume
+    also gets its enhancement overlay for the map (:mod:`plumetrace.pipeline.overlays`).
     """
     records = read_detections(path)
+    if enhancement is not None:
+        if evidence_dir is None:
+            raise InvalidParameterError("plume overlays need the evidence directory")
+        records = with_overlays(records, enhancement, evidence_dir)
     model = model or confidence_model()
     source = f"{name or path.name} sha256:{file_digest(path)}"
     with session_scope(engine, write=True) as s:

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plumetrace.errors import NotFoundError
 from plumetrace.store.models import Detection, Flight, FlightAudit, Site
 
-__all__ = ["data_extent", "map_layers"]
+__all__ = ["data_extent", "detection_image", "map_layers"]
 
 Box = tuple[float, float, float, float]
 _R68 = 1.51  # 68 % radius of a 2-D Gaussian, in sigmas
@@ -106,7 +107,7 @@ def _detections(session: Session, box: Box, kind: str, limit: int) -> list[dict[
                 "rate_lo_kg_h": d.rate_lo_kg_h,
                 "rate_hi_kg_h": d.rate_hi_kg_h,
                 "max_ppm_m": props.get("max_ppm_m"),
-                "image": None if image is None else f"/api/attachments/{image['sha256']}",
+                "image": None if image is None else f"/api/detections/{d.id}/image",
                 "image_bounds": None if image is None else image["bounds"],
             }
         else:
@@ -166,6 +167,21 @@ def _audits(session: Session, box: Box, limit: int) -> tuple[list[Any], list[Any
                     }
                 )
     return tracks, incursions
+
+
+def detection_image(session: Session, detection_id: str) -> str:
+    """Return the SHA-256 of a plume's map overlay image.
+
+    Raises
+    ------
+    NotFoundError
+        No such detection, or it has no overlay.
+    """
+    props = session.scalar(select(Detection.properties).where(Detection.id == detection_id))
+    image = (props or {}).get("image")
+    if not isinstance(image, dict) or "sha256" not in image:
+        raise NotFoundError(f"no overlay image for detection {detection_id!r}")
+    return str(image["sha256"])
 
 
 def map_layers(session: Session, box: Box, limit: int = 20_000) -> dict[str, Any]:

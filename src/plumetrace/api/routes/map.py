@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
 
 from plumetrace.api.deps import ReadSession, allow, app_settings, parse_bbox, present
 from plumetrace.errors import InvalidParameterError
+from plumetrace.io.evidence_files import evidence_file_path
 from plumetrace.pipeline.map_zones import zone_layer
 from plumetrace.settings import Settings
+from plumetrace.store import map as map_store
 from plumetrace.store.flights import list_flights
 from plumetrace.store.map import data_extent, map_layers
 
@@ -59,6 +62,18 @@ def layers(
     except InvalidParameterError:  # a box with no zone to draw (open ocean far out)
         out["zones"] = {"type": "FeatureCollection", "features": []}
     return present({"bbox": list(box), "basemap": settings.basemap_url, "layers": out})
+
+
+@router.get("/api/detections/{detection_id}/image", response_class=FileResponse, **allow(*READERS))
+def detection_image(
+    detection_id: str,
+    session: ReadSession,
+    settings: Annotated[Settings, Depends(app_settings)],
+) -> FileResponse:
+    """Return a plume's enhancement overlay (PNG on the lon/lat ``image_bounds``)."""
+    sha = map_store.detection_image(session, detection_id)
+    path = evidence_file_path(settings.evidence_dir, sha, must_exist=True)
+    return FileResponse(path, media_type="image/png")
 
 
 @router.get("/api/flights", **allow(*READERS))
