@@ -10,6 +10,8 @@ ruff check .
 ruff format --check src tests
 echo "== mypy"
 mypy
+echo "== tsc (web/)"
+(cd web && npm run --silent typecheck)
 echo "== pytest"
 bash scripts/postgres.sh
 # browser tests drive Debian's Chromium; missing is a failure in this command, not a skip

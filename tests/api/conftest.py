@@ -19,6 +19,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient as TestClient
 
+from sqlalchemy.orm import Session
+
 from plumetrace import security
 from plumetrace.api import create_app
 from plumetrace.geo import local_projection
@@ -28,7 +30,7 @@ from plumetrace.share.policy import ReleasePolicy
 from plumetrace.store.engine import make_engine, session_scope
 from plumetrace.store.ingest import FlightSpec, ingest_detections
 from plumetrace.store.migrate import upgrade
-from plumetrace.store.models import Site
+from plumetrace.store.models import Site, User
 from plumetrace.store.partners import add_partner
 from plumetrace.store.users import add_user, issue_token
 
@@ -102,6 +104,21 @@ def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(security, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
+def add_people(s: Session) -> dict[str, tuple[User, str]]:
+    """Add the partners and a user of every role (:data:`USERS`); return user, password."""
+    for pname, country in PARTNERS.values():
+        add_partner(s, pname, ReleasePolicy(), country=country, actor="test")
+    out = {}
+    for name, role in USERS.items():
+        partner = (
+            f"partner-{PARTNERS[name][0].lower().replace(' ', '-')}" if name in PARTNERS else None
+        )
+        user, pw = add_user(s, name, role, actor="test", partner_id=partner)
+        user.must_change_password = False  # as if each had set their own already
+        out[name] = (user, pw)
+    return out
+
+
 @pytest.fixture
 def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
     engine = make_engine(db_url)
@@ -110,16 +127,7 @@ def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
     tokens: dict[str, str] = {}
     ids: dict[str, str] = {}
     with session_scope(engine, write=True) as s:
-        for pname, country in PARTNERS.values():
-            add_partner(s, pname, ReleasePolicy(), country=country, actor="test")
-        for name, role in USERS.items():
-            partner = (
-                f"partner-{PARTNERS[name][0].lower().replace(' ', '-')}"
-                if name in PARTNERS
-                else None
-            )
-            user, pw = add_user(s, name, role, actor="test", partner_id=partner)
-            user.must_change_password = False  # as if each had set their own already
+        for name, (user, pw) in add_people(s).items():
             passwords[name] = pw
             ids[name] = user.id
             tokens[name], _ = issue_token(s, user, timedelta(hours=1))

@@ -195,3 +195,18 @@ def test_attachments_over_the_limit_are_refused(api: Api, monkeypatch: pytest.Mo
     )
     assert r.status_code == 422 and "limit is" in r.json()["detail"]
     assert not (api.home / "evidence").exists()
+
+
+def test_queue_filters_on_the_server_and_counts(api: Api) -> None:
+    full = api.get("/api/sites/queue", "ana").json()
+    assert full["total"] == len(full["sites"]) == 2
+    # the seeded sites have no context yet: exposure "none" selects them, "high" none
+    assert api.get("/api/sites/queue", "ana", params={"exposure": "none"}).json()["total"] == 2
+    high = api.get("/api/sites/queue", "ana", params={"exposure": "high"}).json()
+    assert high == {"sites": [], "page": 1, "page_size": 50, "total": 0}
+    top = max(s["confidence"] for s in full["sites"])
+    strict = api.get("/api/sites/queue", "ana", params={"min_confidence": top}).json()
+    assert strict["total"] >= 1 and all(s["confidence"] >= top for s in strict["sites"])
+    one = api.get("/api/sites/queue", "ana", params={"page_size": 1, "page": 2}).json()
+    assert len(one["sites"]) == 1 and one["total"] == 2
+    assert api.get("/api/sites/queue", "ana", params={"exposure": "bad"}).status_code == 422

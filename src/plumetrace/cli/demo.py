@@ -95,6 +95,13 @@ def demo(
             )
             + f" -> {Path(out) / 'flight'}"
         )
+    if summary.plan_joint is not None:
+        pj = summary.plan_joint
+        console.print(
+            f"[bold]Flight ops[/] joint program (authorized over Mexico by agreement): "
+            f"{pj['authorized_area_km2']:.0f} km² authorized, {pj['lines']} lines, coverage "
+            f"{100 * pj['coverage_fraction']:.1f} % -> {Path(out) / 'flight' / 'plan-joint'}"
+        )
     if summary.sites is not None:
         st = summary.sites
         exp = ", ".join(f"{v} {k}" for k, v in sorted(st["exposure"].items()))

@@ -2,8 +2,9 @@
 
 1. simulate an AVIRIS-NG-like scene, retrieve CH4, compare with the truth;
 2. find the plumes, their sources and emission rates;
-3. plan a survey over the El Paso - Ciudad Juarez border for the border unit (only the US
-   side is authorized) and audit a flown track that strays across;
+3. plan a survey over the El Paso - Ciudad Juarez border for each operator (the border
+   unit may fly the US side only, the joint program both sides) and audit a border-unit
+   track that strays across;
 4. simulate a month-long surveillance campaign over the same area (passes with coverage
    and detections, reports from other sources), fuse it into candidate sites in the
    embedded store (SQLite under ``OUT/home``), and give each site its civilian context
@@ -79,6 +80,7 @@ class DemoSummary:
     locate: dict[str, Any] | None = None
     sniff_truth: dict[str, Any] | None = None
     plan: dict[str, Any] | None = None
+    plan_joint: dict[str, Any] | None = None
     audit: dict[str, Any] | None = None
     sites: dict[str, Any] | None = None
 
@@ -92,8 +94,8 @@ _DEMO_AOI = {
 }
 
 
-def _flight_ops(out: Path, say: Step) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Plan a survey for the border unit and audit a track that strays into Mexico."""
+def _flight_ops(out: Path, say: Step) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Plan the survey for each operator and audit a border-unit track that strays south."""
     from plumetrace.io._atomic import ensure_dir
     from plumetrace.io.geojson import write_geojson
     from plumetrace.io.operators import read_operators
@@ -113,6 +115,13 @@ def _flight_ops(out: Path, say: Step) -> tuple[dict[str, Any], dict[str, Any]]:
         flight / "plan",
         PlanOptions(altitude_m=150.0, swath_m=600.0, speed_m_s=20.0),
     )
+    say("planning the same survey for the joint program (authorized over Mexico too)")
+    joint = run_plan_survey(
+        flight / "aoi.geojson",
+        read_operators()["partner-program"],
+        flight / "plan-joint",
+        PlanOptions(altitude_m=150.0, swath_m=600.0, speed_m_s=20.0),
+    )
     say("auditing a flown track against the border unit's authorization")
     t = np.arange(0.0, 900.0, 2.0)
     lat = 31.80 - 0.0002 * np.where(t < 450, t, 900 - t)  # south across the border and back
@@ -121,7 +130,7 @@ def _flight_ops(out: Path, say: Step) -> tuple[dict[str, Any], dict[str, Any]]:
     ]
     (flight / "track.csv").write_text("\n".join(lines) + "\n")
     audit = run_audit(flight / "track.csv", operator, flight / "audit.json")
-    return plan.summary, audit.report
+    return plan.summary, audit.report, joint.summary
 
 
 def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
@@ -293,7 +302,7 @@ def run_demo(
             seed=seed,
         ),
     )
-    plan, audit = _flight_ops(out, say)
+    plan, audit, plan_joint = _flight_ops(out, say)
     sites = _sites(out, seed, say)
     sorties = sites.pop("sorties")
     located, sniff_truth = sorties[0] if sorties else (None, None)
@@ -307,6 +316,7 @@ def run_demo(
         locate=located,
         sniff_truth=sniff_truth,
         plan=plan,
+        plan_joint=plan_joint,
         audit=audit,
         sites=sites,
     )

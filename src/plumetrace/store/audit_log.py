@@ -29,6 +29,7 @@ __all__ = [
     "AuditVerification",
     "append_event",
     "event_hash",
+    "events_for",
     "jsonable",
     "serialize",
     "verify",
@@ -196,3 +197,31 @@ def verify(session: Session, expect_head: str | None = None) -> AuditVerificatio
     if not seen_expected:
         problems.append(f"the published head {expect_head} is no longer in the chain")
     return AuditVerification(not problems, n, head_seq, prev if n else GENESIS, problems[:100])
+
+
+def events_for(
+    session: Session, entity: str, entity_id: str, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Return the audit events of one entity (``site``, ``lead``...), newest first.
+
+    Each: ``seq``, ``time``, ``actor``, ``action``, ``before``, ``after``, ``hash`` (its
+    place in the chain, checked by :func:`verify`).
+    """
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+        .order_by(AuditEvent.seq.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "seq": e.seq,
+            "time": e.time,
+            "actor": e.actor,
+            "action": e.action,
+            "before": e.before,
+            "after": e.after,
+            "hash": e.hash,
+        }
+        for e in rows
+    ]

@@ -30,6 +30,7 @@ __all__ = [
     "SITE_FIELDS",
     "count_sites",
     "list_sites",
+    "queue_size",
     "review_queue",
     "site_detail",
 ]
@@ -120,6 +121,27 @@ def count_sites(session: Session, *, status: str | None = None) -> int:
     return int(session.scalar(stmt) or 0)
 
 
+def _queue_filter(
+    stmt: Select[Any],
+    assignee: str | None,
+    unassigned: bool,
+    min_confidence: float | None,
+    exposure: str | None,
+) -> Select[Any]:
+    stmt = stmt.where(Site.status.in_(QUEUE_STATUSES))
+    if assignee is not None:
+        stmt = stmt.where(Site.assignee_id == assignee)
+    elif unassigned:
+        stmt = stmt.where(Site.assignee_id.is_(None))
+    if min_confidence is not None:
+        stmt = stmt.where(Site.confidence >= min_confidence)
+    if exposure == "none":
+        stmt = stmt.where(Site.exposure.is_(None))
+    elif exposure is not None:
+        stmt = stmt.where(Site.exposure == exposure)
+    return stmt
+
+
 def review_queue(
     session: Session,
     *,
@@ -127,23 +149,37 @@ def review_queue(
     unassigned: bool = False,
     page: int = 1,
     page_size: int = 50,
+    min_confidence: float | None = None,
+    exposure: str | None = None,
 ) -> list[dict[str, Any]]:
     """Return one page of the review queue: highest priority first, then most recent.
 
     Priority (:func:`plumetrace.sites.priority.site_priority`) folds confidence,
-    estimated rate and exposure; recency breaks ties.
+    estimated rate and exposure; recency breaks ties. ``exposure`` ``"none"`` selects
+    sites not assessed yet.
     """
-    stmt = select(*_columns()).where(Site.status.in_(QUEUE_STATUSES))
-    if assignee is not None:
-        stmt = stmt.where(Site.assignee_id == assignee)
-    elif unassigned:
-        stmt = stmt.where(Site.assignee_id.is_(None))
+    stmt = _queue_filter(select(*_columns()), assignee, unassigned, min_confidence, exposure)
     stmt = (
         stmt.order_by(Site.priority.desc(), Site.last_seen.desc(), Site.id.desc())
         .limit(page_size)
         .offset((max(page, 1) - 1) * page_size)
     )
     return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def queue_size(
+    session: Session,
+    *,
+    assignee: str | None = None,
+    unassigned: bool = False,
+    min_confidence: float | None = None,
+    exposure: str | None = None,
+) -> int:
+    """Return how many sites the review queue holds under the same filters."""
+    stmt = _queue_filter(
+        select(func.count()).select_from(Site), assignee, unassigned, min_confidence, exposure
+    )
+    return int(session.scalar(stmt) or 0)
 
 
 def _all(session: Session, stmt: Executable) -> list[dict[str, Any]]:

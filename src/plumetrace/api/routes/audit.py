@@ -1,4 +1,4 @@
-"""The audit log: verify the hash chain."""
+"""The audit log: verify the hash chain; one entity's events."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from plumetrace.api.deps import ReadSession, allow, present
-from plumetrace.store.audit_log import verify
+from plumetrace.store.audit_log import events_for, verify
 
 __all__ = ["router"]
 
@@ -25,3 +25,14 @@ def verify_chain(
     """Recompute the audit chain and report any edit, deletion or reordering."""
     result = verify(session, expect_head=expect_head)
     return present({**asdict(result), "head": f"{result.head_seq}:{result.head_hash}"})
+
+
+@router.get("/api/audit/events", **allow("analyst", "supervisor", "liaison", "admin"))
+def entity_events(
+    session: ReadSession,
+    entity: Annotated[str, Query(max_length=32, description="site, lead, organization...")],
+    entity_id: Annotated[str, Query(max_length=64)],
+    limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+) -> dict[str, Any]:
+    """List one entity's audit events, newest first (its audit trail)."""
+    return present({"events": events_for(session, entity, entity_id, limit)})

@@ -93,16 +93,22 @@ def queue(
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     mine: bool = False,
     unassigned: bool = False,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    exposure: Annotated[
+        Literal["low", "medium", "high", "unknown", "none"] | None,
+        Query(description="An exposure class, or none: not assessed yet"),
+    ] = None,
 ) -> dict[str, Any]:
-    """Return one page of the review queue, highest priority first."""
-    rows = site_store.review_queue(
-        session,
-        assignee=user.id if mine else None,
-        unassigned=unassigned,
-        page=page,
-        page_size=page_size,
-    )
-    return present({"sites": rows, "page": page, "page_size": page_size})
+    """Return one page of the review queue, highest priority first, and its size."""
+    filters: dict[str, Any] = {
+        "assignee": user.id if mine else None,
+        "unassigned": unassigned,
+        "min_confidence": min_confidence,
+        "exposure": exposure,
+    }
+    rows = site_store.review_queue(session, page=page, page_size=page_size, **filters)
+    total = site_store.queue_size(session, **filters)
+    return present({"sites": rows, "page": page, "page_size": page_size, "total": total})
 
 
 @router.get("/api/sites/{site_id}", **allow(*READERS))
