@@ -107,6 +107,7 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert n_sites > 10 and n_ctx == n_sites
     # sharing: a lead released, answered and verified; every partner format written
     assert "Lead lead-" in out and "verified (no-emission)" in out
+    assert "Workbench logins" in out and "plumetrace serve" in out
     exports = sorted(p.name.split(".", 1)[1] for p in (tmp_path / "share").iterdir())
     assert exports == ["cot.xml", "geojson", "kml", "stix.json"]
     with sqlite3.connect(db) as con:

@@ -136,23 +136,32 @@ def demo(
                 f"released to the partner with {withheld} withheld; response: {sh['state']} "
                 f"({sh['verification'] or 'not verified'}) -> {Path(out) / 'share'}"
             )
-    if serve and summary.sites is not None and summary.sites.get("share"):
-        _serve(Path(summary.sites["home"]), summary.sites["share"]["logins"], host, port)
+    if summary.sites is not None and summary.sites.get("share"):
+        home = Path(summary.sites["home"])
+        _logins(summary.sites["share"]["logins"])
+        if serve:
+            _serve(home, host, port)
+        else:
+            console.print(f"Serve the workbench later: PLUMETRACE_HOME={home} plumetrace serve")
 
 
-def _serve(home: Path, logins: dict[str, tuple[str, str]], host: str, port: int) -> None:
-    """Serve the workbench on the demo's store until interrupted."""
-    import uvicorn
-
-    from plumetrace.api import create_app
-    from plumetrace.settings import Settings
-
+def _logins(logins: dict[str, tuple[str, str]]) -> None:
+    """Print the demo users' logins (valid on the demo's store only)."""
     table = Table(title="Workbench logins (this demo's store only)")
     for col in ("user", "role", "password"):
         table.add_column(col)
     for name, (role, password) in logins.items():
         table.add_row(name, role, password)
     console.print(table)
+
+
+def _serve(home: Path, host: str, port: int) -> None:
+    """Serve the workbench on the demo's store until interrupted."""
+    import uvicorn
+
+    from plumetrace.api import create_app
+    from plumetrace.settings import Settings
+
     console.print(
         f"[bold]Workbench[/] http://{host}:{port}  (API docs /docs; Ctrl-C stops; "
         f"later: PLUMETRACE_HOME={home} plumetrace serve)"
