@@ -96,6 +96,8 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert plan["coverage_fraction"] >= 0.99 and plan["excluded_area_km2"] > 0
     joint = json.loads((tmp_path / "flight" / "plan-joint" / "plan.json").read_text())
     assert joint["authorized_area_km2"] > plan["authorized_area_km2"]  # Mexico too
+    gulf = json.loads((tmp_path / "flight" / "plan-gulf" / "plan.json").read_text())
+    assert gulf["excluded_area_km2"] > 1000 and gulf["authorized_area_km2"] > 1000
     assert "Sites" in out and "Review queue" in out
     db = tmp_path / "home" / "plumetrace.db"
     assert db.is_file()

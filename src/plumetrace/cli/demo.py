@@ -95,6 +95,14 @@ def demo(
             )
             + f" -> {Path(out) / 'flight'}"
         )
+    if summary.plan_gulf is not None:
+        pg = summary.plan_gulf
+        console.print(
+            f"[bold]Flight ops[/] border unit over the northern Gulf of California: "
+            f"{pg['authorized_area_km2']:,.0f} km² of international waters authorized, "
+            f"{pg['excluded_area_km2']:,.0f} km² of Mexican land and 12 nm territorial sea "
+            f"excluded, {pg['lines']} lines -> {Path(out) / 'flight' / 'plan-gulf'}"
+        )
     if summary.plan_joint is not None:
         pj = summary.plan_joint
         console.print(

@@ -3,8 +3,9 @@
 1. simulate an AVIRIS-NG-like scene, retrieve CH4, compare with the truth;
 2. find the plumes, their sources and emission rates;
 3. plan a survey over the El Paso - Ciudad Juarez border for each operator (the border
-   unit may fly the US side only, the joint program both sides) and audit a border-unit
-   track that strays across;
+   unit may fly the US side only, the joint program both sides), a maritime survey of the
+   northern Gulf of California for the border unit (international waters only, beyond
+   Mexico's 12 nm territorial sea), and audit a border-unit track that strays across;
 4. simulate a month-long surveillance campaign over the same area (passes with coverage
    and detections, reports from other sources), fuse it into candidate sites in the
    embedded store (SQLite under ``OUT/home``), and give each site its civilian context
@@ -81,6 +82,7 @@ class DemoSummary:
     sniff_truth: dict[str, Any] | None = None
     plan: dict[str, Any] | None = None
     plan_joint: dict[str, Any] | None = None
+    plan_gulf: dict[str, Any] | None = None
     audit: dict[str, Any] | None = None
     sites: dict[str, Any] | None = None
 
@@ -94,8 +96,25 @@ _DEMO_AOI = {
 }
 
 
-def _flight_ops(out: Path, say: Step) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Plan the survey for each operator and audit a border-unit track that strays south."""
+# the northern Gulf of California between Baja California and Sonora: the border unit may
+# fly only the international waters beyond Mexico's 12 nm territorial sea
+_GULF_AOI = {
+    "type": "Polygon",
+    "coordinates": [
+        [[-114.95, 30.3], [-112.95, 30.3], [-112.95, 31.2], [-114.95, 31.2], [-114.95, 30.3]]
+    ],
+}
+
+
+def _flight_ops(
+    out: Path, say: Step
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Plan each operator's surveys and audit a border-unit track that strays south.
+
+    The border unit and the joint program survey El Paso - Ciudad Juarez, each clipped to
+    its authorization; the border unit also plans a maritime survey of the northern Gulf
+    of California (international waters only).
+    """
     from plumetrace.io._atomic import ensure_dir
     from plumetrace.io.geojson import write_geojson
     from plumetrace.io.operators import read_operators
@@ -122,6 +141,17 @@ def _flight_ops(out: Path, say: Step) -> tuple[dict[str, Any], dict[str, Any], d
         flight / "plan-joint",
         PlanOptions(altitude_m=150.0, swath_m=600.0, speed_m_s=20.0),
     )
+    say("planning a maritime survey of the northern Gulf of California (international waters)")
+    write_geojson(
+        flight / "gulf.geojson",
+        [{"type": "Feature", "geometry": _GULF_AOI, "properties": {"name": "northern Gulf"}}],
+    )
+    gulf = run_plan_survey(
+        flight / "gulf.geojson",
+        operator,
+        flight / "plan-gulf",
+        PlanOptions(altitude_m=300.0, swath_m=2000.0, speed_m_s=60.0),
+    )
     say("auditing a flown track against the border unit's authorization")
     t = np.arange(0.0, 900.0, 2.0)
     lat = 31.80 - 0.0002 * np.where(t < 450, t, 900 - t)  # south across the border and back
@@ -130,7 +160,7 @@ def _flight_ops(out: Path, say: Step) -> tuple[dict[str, Any], dict[str, Any], d
     ]
     (flight / "track.csv").write_text("\n".join(lines) + "\n")
     audit = run_audit(flight / "track.csv", operator, flight / "audit.json")
-    return plan.summary, audit.report, joint.summary
+    return plan.summary, audit.report, joint.summary, gulf.summary
 
 
 def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
@@ -302,7 +332,7 @@ def run_demo(
             seed=seed,
         ),
     )
-    plan, audit, plan_joint = _flight_ops(out, say)
+    plan, audit, plan_joint, plan_gulf = _flight_ops(out, say)
     sites = _sites(out, seed, say)
     sorties = sites.pop("sorties")
     located, sniff_truth = sorties[0] if sorties else (None, None)
@@ -317,6 +347,7 @@ def run_demo(
         sniff_truth=sniff_truth,
         plan=plan,
         plan_joint=plan_joint,
+        plan_gulf=plan_gulf,
         audit=audit,
         sites=sites,
     )
