@@ -293,6 +293,9 @@ def run_demo(
         wind_speed_m_s=3.0,
         wind_dir_deg=250.0,
         flares=1,
+        # over the campaign's area (west El Paso): its plumes join the same map and store
+        origin_lat=31.79,
+        origin_lon=-106.50,
     )
     say("simulating the radiance scene")
     run_sim_scene(out / "scene", spec)
