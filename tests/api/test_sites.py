@@ -210,3 +210,18 @@ def test_queue_filters_on_the_server_and_counts(api: Api) -> None:
     one = api.get("/api/sites/queue", "ana", params={"page_size": 1, "page": 2}).json()
     assert len(one["sites"]) == 1 and one["total"] == 2
     assert api.get("/api/sites/queue", "ana", params={"exposure": "bad"}).status_code == 422
+
+
+def test_queue_sorts_on_the_server(api: Api) -> None:
+    def rows(**params: str) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = api.get("/api/sites/queue", "ana", params=params).json()[
+            "sites"
+        ]
+        return out
+
+    for key in ("confidence", "priority", "n_detections"):
+        down = [r[key] for r in rows(sort=key)]
+        up = [r[key] for r in rows(sort=key, order="asc")]
+        assert down == sorted(down, reverse=True) and up == sorted(up), key  # type: ignore[type-var]
+    assert len(rows(sort="exposure")) == 2  # none assessed yet: all last, then by priority
+    assert api.get("/api/sites/queue", "ana", params={"sort": "name"}).status_code == 422

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from plumetrace.errors import NotFoundError
+from plumetrace.errors import InvalidParameterError, NotFoundError
 from plumetrace.store.models import (
     Assignment,
     Attachment,
@@ -26,6 +26,7 @@ from plumetrace.store.models import (
 )
 
 __all__ = [
+    "QUEUE_SORTS",
     "QUEUE_STATUSES",
     "SITE_FIELDS",
     "count_sites",
@@ -121,6 +122,21 @@ def count_sites(session: Session, *, status: str | None = None) -> int:
     return int(session.scalar(stmt) or 0)
 
 
+_EXPOSURE_RANK = case(
+    {"high": 3, "medium": 2, "low": 1, "unknown": 0}, value=Site.exposure, else_=None
+)
+
+QUEUE_SORTS: dict[str, Any] = {
+    "priority": None,
+    "confidence": Site.confidence,
+    "rate_kg_h": Site.rate_kg_h,
+    "last_seen": Site.last_seen,
+    "n_detections": Site.n_detections,
+    "exposure": _EXPOSURE_RANK,
+}
+"""Columns the review queue may be sorted by (``priority``: the default order)."""
+
+
 def _queue_filter(
     stmt: Select[Any],
     assignee: str | None,
@@ -151,14 +167,29 @@ def review_queue(
     page_size: int = 50,
     min_confidence: float | None = None,
     exposure: str | None = None,
+    sort: str = "priority",
+    descending: bool = True,
 ) -> list[dict[str, Any]]:
     """Return one page of the review queue: highest priority first, then most recent.
 
     Priority (:func:`plumetrace.sites.priority.site_priority`) folds confidence,
     estimated rate and exposure; recency breaks ties. ``exposure`` ``"none"`` selects
-    sites not assessed yet.
+    sites not assessed yet. ``sort`` orders by another column of :data:`QUEUE_SORTS`
+    instead (sites without a value last), then as the default.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown ``sort``.
     """
+    if sort not in QUEUE_SORTS:
+        raise InvalidParameterError(f"sort must be one of {', '.join(QUEUE_SORTS)}, got {sort!r}")
     stmt = _queue_filter(select(*_columns()), assignee, unassigned, min_confidence, exposure)
+    key = QUEUE_SORTS[sort]
+    if key is not None:
+        stmt = stmt.order_by(key.is_(None), key.desc() if descending else key.asc())
+    elif not descending:
+        stmt = stmt.order_by(Site.priority.asc())
     stmt = (
         stmt.order_by(Site.priority.desc(), Site.last_seen.desc(), Site.id.desc())
         .limit(page_size)

@@ -53,6 +53,8 @@ async function fetchRows(st: QueueState): Promise<SiteRow[]> {
       unassigned: st.unassigned,
       min_confidence: st.minConfidence,
       exposure: st.exposure,
+      sort: st.sort,
+      order: st.descending ? "desc" : "asc",
     });
     const got = await get<{ sites: SiteRow[]; total: number }>(`/api/sites/queue${q}`);
     queueTotal = got.total;

@@ -98,6 +98,11 @@ def queue(
         Literal["low", "medium", "high", "unknown", "none"] | None,
         Query(description="An exposure class, or none: not assessed yet"),
     ] = None,
+    sort: Annotated[
+        Literal["priority", "confidence", "rate_kg_h", "last_seen", "n_detections", "exposure"],
+        Query(description="Column to order by (then priority)"),
+    ] = "priority",
+    order: Annotated[Literal["desc", "asc"], Query()] = "desc",
 ) -> dict[str, Any]:
     """Return one page of the review queue, highest priority first, and its size."""
     filters: dict[str, Any] = {
@@ -106,7 +111,9 @@ def queue(
         "min_confidence": min_confidence,
         "exposure": exposure,
     }
-    rows = site_store.review_queue(session, page=page, page_size=page_size, **filters)
+    rows = site_store.review_queue(
+        session, page=page, page_size=page_size, sort=sort, descending=order == "desc", **filters
+    )
     total = site_store.queue_size(session, **filters)
     return present({"sites": rows, "page": page, "page_size": page_size, "total": total})
 
