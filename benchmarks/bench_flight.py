@@ -4,7 +4,10 @@
 
 * ``plan survey`` of a 5,117 km² AOI across El Paso - Ciudad Juarez (1 km swath);
 * ``audit`` of a 1,000,000-point CSV track (1 Hz, meandering across the border), the whole
-  command and its parts (read, zones + incursions);
+  command and its parts in this process: reading the CSV; zones + incursions as the
+  command finds them (containment in lon/lat on the grid lookup, only measured samples
+  projected); the map alone; the whole job (``run_audit``: read, search, REPORT.json,
+  .geojson, .png); and importing the CLI (a lower bound of any command's start-up);
 * ``airspace check --json-lines`` of 1,000,000 random points around El Paso, the whole
   command and the check itself.
 
@@ -111,27 +114,42 @@ def main() -> None:
     res["check_1e6_command_s"] = _time(
         [*PLUMETRACE, "airspace", "check", "--json-lines", "--operator", "border-unit"], stdin=pts
     )
+    res["cli_import_s"] = _time([sys.executable, "-c", "import plumetrace.cli.app"])
     # the parts, in this process
     import shapely
 
     from plumetrace.data import country_land
     from plumetrace.flight.airspace import build_zones
     from plumetrace.flight.audit import find_incursions
+    from plumetrace.io.audit_png import write_audit_png
     from plumetrace.io.operators import read_operators
     from plumetrace.io.tracks import read_track
     from plumetrace.pipeline.airspace import AirspaceChecker
+    from plumetrace.pipeline.audit import _inside, run_audit
 
     op = read_operators()["border-unit"]
     t0 = time.perf_counter()
     tr = read_track(track)
     t1 = time.perf_counter()
-    z = build_zones(country_land(), (tr.lon.min(), tr.lat.min(), tr.lon.max(), tr.lat.max()))
+    z = build_zones(
+        country_land(), (tr.lon.min(), tr.lat.min(), tr.lon.max(), tr.lat.max()), margin_m=60_000.0
+    )
     auth = shapely.intersection(z.authorized(op.authorized), z.region)
-    x, y = z.to_local(tr.lon, tr.lat)
-    find_incursions(x, y, tr.time_s, auth)
+    auth_ll = shapely.make_valid(z.to_lonlat(auth))
+    inside = _inside(auth_ll, tr.lon, tr.lat)
+    nan = np.full(tr.size, np.nan)
+    incursions = find_incursions(
+        nan, nan, tr.time_s, auth, inside=inside, project=lambda i: z.to_local(tr.lon[i], tr.lat[i])
+    )
     t2 = time.perf_counter()
+    write_audit_png(work / "map.png", tr.lon, tr.lat, incursions, auth_ll, title="benchmark")
+    t3 = time.perf_counter()
+    run_audit(track, op, work / "audit_inproc.json")
+    t4 = time.perf_counter()
     res["audit_1e6_read_s"] = t1 - t0
     res["audit_1e6_zones_and_incursions_s"] = t2 - t1
+    res["audit_1e6_png_s"] = t3 - t2
+    res["audit_1e6_run_audit_s"] = t4 - t3
     d = np.loadtxt(pts, delimiter=",")
     checker = AirspaceChecker(op)
     checker.check_arrays(d[:, 0], d[:, 1])  # build the tiles

@@ -64,3 +64,26 @@ def test_export(tmp_path: Path) -> None:
     zones = {f["properties"]["zone"]: f["properties"]["allowed"] for f in doc["features"]}
     assert rc == 0
     assert zones["USA"] is True and zones["MEX"] is False and zones["authorized"] is True
+
+
+@pytest.mark.parametrize(
+    ("operator", "out", "message"),
+    [
+        ("nobody", "r.json", "no operator 'nobody'"),
+        ("border-unit", "nodir/r.json", "its directory does not exist"),
+        ("border-unit", "r.json", "track not found"),
+    ],
+)
+def test_audit_errors_in_order(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    operator: str,
+    out: str,
+    message: str,
+) -> None:
+    # the track is read while the operator loads; its error still comes last
+    monkeypatch.chdir(tmp_path)
+    rc = main(["audit", "missing.csv", "--operator", operator, "--out", out])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and message in err and "\n" not in err

@@ -144,10 +144,15 @@ def audit(
 
     Writes REPORT.json, REPORT.geojson and REPORT.png.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from plumetrace.io.tracks import read_track
     from plumetrace.pipeline.audit import run_audit
 
-    op = _operator(operators, operator)
-    res = run_audit(track, op, out, seas=_seas(maritime))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(read_track, track)  # while the operator and countries load
+        op = _operator(operators, operator)
+        res = run_audit(track, op, out, seas=_seas(maritime), reading=reading)
     r = res.report
     typer.echo(
         f"{r['points']} points, {len(r['incursions'])} incursion(s), "

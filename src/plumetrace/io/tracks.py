@@ -2,6 +2,10 @@
 
 * **GPX** 1.0/1.1: every ``trkpt`` (``lat``, ``lon`` attributes, ``<time>``, ``<ele>``).
 * **CSV**: columns ``time`` (ISO 8601 or seconds), ``lat``, ``lon``, ``alt_m`` (optional).
+  Files of plain decimals (``123.4``, ``-106.45``: at most 15 digits each, comma
+  separated) are decoded by a vectorized byte-pattern reader; anything else (ISO times,
+  exponents, blanks, comments, quotes) goes through numpy's text parser or, failing that,
+  the careful per-line parser whose errors name the line. All three give the same numbers.
 * **MAVLink** (``.tlog`` telemetry logs, ArduPilot ``.bin`` dataflash logs), read with
   pymavlink: ``GLOBAL_POSITION_INT`` (tlog) or ``GPS`` (bin) messages, timed by the log.
 
@@ -15,7 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import xml.etree.ElementTree as ET
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +100,227 @@ def _finish(
     return Track(t, lat, lon, alt, absolute, warnings)
 
 
+# --------------------------------------------------------------------- plain decimals
+#
+# A machine-written track CSV is mostly lines of one byte pattern: ``12.0,31.799960,
+# -106.449995,100.0`` has its digits, signs, points and commas at the same offsets as the
+# next line whenever the lines have the same length. Such a run of lines is a 2-D
+# (lines, bytes) view of the file; checking every byte against the pattern (a digit where
+# the pattern has one, the very same byte elsewhere) and summing digit columns times
+# powers of ten decodes a million lines in a few vectorized passes. A field of at most 15
+# digits gives an integer mantissa m < 2**53 summed exactly in float64, and m / 10**k
+# (10**k exact) is the correctly rounded decimal, the very double numpy's parser gives.
+
+_NUMBER = re.compile(rb"(-?)(\d*)(?:\.(\d*))?")
+_MAX_DIGITS = 15
+_MAX_LAYOUTS = 256  # more distinct line patterns than this: leave it to numpy's parser
+_THREADED_LINES = 200_000  # longer files are decoded in two threads
+_BLOCK_BYTES = 1 << 20  # most bytes of lines decoded together (a block stays in cache)
+_POW10 = [10.0**k for k in range(_MAX_DIGITS + 1)]
+
+
+@dataclass(frozen=True)
+class _Field:
+    """Where one field's digits are in a line pattern and how to scale them."""
+
+    offsets: list[int]
+    weights: list[np.float64]
+    ascii_zero: float  # 48 x sum(weights): the digits' byte values less their values
+    divisor: float  # 10**(digits after the decimal point)
+    negative: bool
+
+    def decode(
+        self, block: NDArray[np.uint8], out: NDArray[np.float64], tmp: NDArray[np.float64]
+    ) -> None:
+        """Write this field's values in ``block`` (lines x bytes of the pattern) to ``out``.
+
+        ``tmp`` is scratch space of ``out``'s shape.
+        """
+        np.multiply(block[:, self.offsets[0]], self.weights[0], out=out)
+        for j, w in zip(self.offsets[1:], self.weights[1:], strict=True):
+            np.multiply(block[:, j], w, out=tmp)
+            out += tmp
+        out -= self.ascii_zero
+        if self.divisor != 1.0:
+            out /= self.divisor
+        if self.negative:
+            np.negative(out, out=out)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The byte pattern of a line of plain decimals; ``lo <= byte <= hi`` where it fits."""
+
+    lo: NDArray[np.uint8]
+    hi: NDArray[np.uint8]
+    fields: list[_Field]
+
+
+def _layout(line: bytes, ncols: int, use: Sequence[int]) -> _Layout | None:
+    """Return the pattern of ``line`` (ending in a newline), or None if not plain decimals."""
+    text = line[:-1]
+    if text.endswith(b"\r"):
+        text = text[:-1]
+    cells = text.split(b",")
+    if len(cells) != ncols:
+        return None
+    lo = np.frombuffer(line, dtype=np.uint8).copy()
+    hi = lo.copy()
+    parsed: list[tuple[list[int], int, bool]] = []
+    start = 0
+    for cell in cells:
+        m = _NUMBER.fullmatch(cell)
+        if m is None:
+            return None
+        sign, whole, frac = m.group(1), m.group(2), m.group(3) or b""
+        if not 1 <= len(whole) + len(frac) <= _MAX_DIGITS:
+            return None
+        first = start + len(sign)
+        after = first + len(whole) + 1
+        offsets = [*range(first, first + len(whole)), *range(after, after + len(frac))]
+        lo[offsets] = ord("0")
+        hi[offsets] = ord("9")
+        parsed.append((offsets, len(frac), bool(sign)))
+        start += len(cell) + 1
+    fields = []
+    for k in use:
+        offsets, nfrac, negative = parsed[k]
+        weights = [np.float64(_POW10[len(offsets) - 1 - i]) for i in range(len(offsets))]
+        fields.append(_Field(offsets, weights, 48.0 * float(sum(weights)), _POW10[nfrac], negative))
+    return _Layout(lo, hi, fields)
+
+
+def _decode_run(
+    data: bytes,
+    span_of: tuple[int, int],
+    row: int,
+    layout: _Layout,
+    out: list[NDArray[np.float64]],
+) -> tuple[int, int]:
+    """Decode lines into ``out`` while they fit ``layout``; return where the others start.
+
+    The lines are those in bytes ``span_of``, the first of them line ``row``; the byte and
+    line number of the first line that does not fit are returned. Lines fitting the
+    pattern byte for byte have its length and fields, so no line ends need finding.
+    Blocks start small and grow, so a pattern that soon stops fitting costs little.
+    """
+    pos, stop = span_of
+    width = layout.lo.shape[0]
+    span = layout.hi - layout.lo
+    most = max(1, _BLOCK_BYTES // width)
+    rows = min(256, most)
+    scratch = np.empty(most * width, dtype=np.uint8)
+    tmp = np.empty(most)
+    while pos < stop:
+        k = min(rows, (stop - pos) // width)
+        if k == 0:
+            break
+        block = np.ndarray((k, width), dtype=np.uint8, buffer=data, offset=pos)
+        # fits where lo <= byte <= hi: below lo, byte - lo wraps round (uint8) above span
+        fits = np.less_equal(
+            np.subtract(block, layout.lo, out=scratch[: k * width].reshape(k, width)), span
+        )
+        whole = bool(fits.all())
+        if not whole:
+            k = int(np.argmin(fits.all(axis=1)))  # the first line that does not fit
+            block = block[:k]
+        for f, dst in zip(layout.fields, out, strict=True):
+            f.decode(block, dst[row : row + k], tmp[:k])
+        pos += k * width
+        row += k
+        if not whole:
+            break
+        rows = min(2 * rows, most)
+    return pos, row
+
+
+def _decode_lines(
+    data: bytes,
+    span_of: tuple[int, int],
+    row: int,
+    ncols: int,
+    use: Sequence[int],
+    out: list[NDArray[np.float64]],
+) -> bool:
+    """Decode the lines in bytes ``span_of`` (the first is line ``row``) into ``out``.
+
+    Return False if a line is not plain decimals or there are too many line patterns.
+    """
+    pos, stop = span_of
+    for _ in range(_MAX_LAYOUTS):
+        if pos == stop:
+            return True
+        layout = _layout(data[pos : data.find(b"\n", pos) + 1], ncols, use)
+        if layout is None:
+            return False
+        pos, row = _decode_run(data, (pos, stop), row, layout, out)
+    return pos == stop
+
+
+def _plain_decimals(
+    data: bytes, start: int, ncols: int, use: Sequence[int]
+) -> list[NDArray[np.float64]] | None:
+    """Decode ``data[start:]``, lines of ``ncols`` plain decimals, columns ``use``.
+
+    A long file is decoded in two halves at once (numpy releases the GIL).
+
+    Returns
+    -------
+    list of (n,) ndarray or None
+        One array per column of ``use``; None when a line is anything else, there are
+        more than :data:`MAX_ROWS` lines or too many line patterns, for a general parser
+        to take over.
+    """
+    if len(data) <= start:
+        return None
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    n = data.count(b"\n", start)
+    if n > MAX_ROWS:
+        return None
+    out = [np.empty(n) for _ in use]
+    if n < _THREADED_LINES:
+        return out if _decode_lines(data, (start, len(data)), 0, ncols, use, out) else None
+    mid = data.find(b"\n", (start + len(data)) // 2) + 1
+    with ThreadPoolExecutor(1) as pool:
+        second = pool.submit(
+            _decode_lines, data, (mid, len(data)), data.count(b"\n", start, mid), ncols, use, out
+        )
+        first = _decode_lines(data, (start, mid), 0, ncols, use, out)
+        return out if first and second.result() else None
+
+
+def _columns(header: list[str]) -> list[int] | None:
+    """Return the indices of time, lat, lon (and alt_m if there) in ``header``, or None."""
+    cols = {name: k for k, name in enumerate(header)}
+    if not {"time", "lat", "lon"} <= set(cols):
+        return None
+    return [cols["time"], cols["lat"], cols["lon"]] + ([cols["alt_m"]] if "alt_m" in cols else [])
+
+
+def _plain_csv(path: Path) -> Track | None:
+    """Read a CSV of plain decimals, vectorized; return None if another parser is needed."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    cut = data.find(b"\n")
+    if cut < 0:
+        return None
+    try:
+        header = [h.strip().lower() for h in data[:cut].decode("utf-8-sig").split(",")]
+    except UnicodeDecodeError:
+        return None
+    use = _columns(header)
+    if use is None:
+        return None
+    col = _plain_decimals(data, cut + 1, len(header), use)
+    if col is None:
+        return None
+    alt = col[3] if len(col) == 4 else np.full(col[0].shape[0], math.nan)
+    return _finish(path, col[0], col[1], col[2], alt, False)
+
+
 def _fast_csv(path: Path) -> Track | None:
     """Numeric-only CSV through numpy's C parser; None when the careful path is needed."""
     try:
@@ -101,10 +328,9 @@ def _fast_csv(path: Path) -> Track | None:
             header = [h.strip().lower() for h in f.readline().split(",")]
     except (OSError, UnicodeDecodeError):
         return None
-    cols = {name: k for k, name in enumerate(header)}
-    if not {"time", "lat", "lon"} <= set(cols):
+    use = _columns(header)
+    if use is None:
         return None
-    use = [cols["time"], cols["lat"], cols["lon"]] + ([cols["alt_m"]] if "alt_m" in cols else [])
     try:
         data = np.loadtxt(
             path,
@@ -125,7 +351,9 @@ def _fast_csv(path: Path) -> Track | None:
 
 
 def _read_csv(path: Path) -> Track:
-    fast = _fast_csv(path)
+    fast = _plain_csv(path)
+    if fast is None:
+        fast = _fast_csv(path)
     if fast is not None:
         return fast
     t: list[float] = []
@@ -165,6 +393,8 @@ def _iso(text: str, path: Path, i: int) -> float:
 
 
 def _read_gpx(path: Path) -> Track:
+    import xml.etree.ElementTree as ET  # only GPX needs it (not loaded for a CSV)
+
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
