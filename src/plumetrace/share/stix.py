@@ -9,7 +9,7 @@ reports and evidence files, and Threat Actors (``indicates`` relationships) for 
 organizations; one Note with the recommended action, and a Report that groups them all.
 
 Every object carries the lead's TLP marking; fields the policy marks stricter carry
-granular markings (``field_tlp``). Identifiers are name-based UUIDs of the lead and site,
+granular markings (``field_tlp``). Identifiers are UUIDv4-form hashes of the lead and site,
 so exporting a lead twice gives the same objects. :func:`prune_references` is the last
 step of every bundle: no reference points at an object the bundle does not hold.
 
