@@ -5,8 +5,10 @@ import hashlib
 import pytest
 
 from plumetrace.io import evidence_files
+from plumetrace.store.engine import session_scope
+from plumetrace.store.ingest import FlightSpec, ingest_detections
 
-from .conftest import Api
+from .conftest import T0, Api, det
 
 
 def test_list_sites_with_filters(api: Api) -> None:
@@ -219,6 +221,21 @@ def test_queue_sorts_on_the_server(api: Api) -> None:
         ]
         return out
 
+    # a second pass over the first site: it now has more detections than the other
+    with session_scope(api.engine, write=True) as s:
+        ingest_detections(
+            s,
+            FlightSpec("flt-2", "border-unit", "ac-1", "aviris-ng"),
+            [det("again", 0, 0)],
+            time=T0,
+            actor="test",
+            source="t",
+        )
+    counts = {r["id"]: r["n_detections"] for r in rows()}
+    busy = max(counts, key=lambda k: counts[k])
+    assert counts[busy] == 2 and len(set(counts.values())) == 2
+    assert rows(sort="n_detections")[0]["id"] == busy
+    assert rows(sort="n_detections", order="asc")[-1]["id"] == busy
     for key in ("confidence", "priority", "n_detections"):
         down = [r[key] for r in rows(sort=key)]
         up = [r[key] for r in rows(sort=key, order="asc")]

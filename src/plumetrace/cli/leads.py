@@ -20,13 +20,13 @@ from rich.table import Table
 
 from plumetrace.cli._progress import console
 from plumetrace.cli._store import actor, open_store, print_json, settings
-from plumetrace.errors import ConflictError, InvalidParameterError
+from plumetrace.errors import InvalidParameterError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from plumetrace.share.lead import ReleasableLead
-    from plumetrace.store.models import Lead, User
+    from plumetrace.store.models import User
 
 __all__ = ["leads_app", "partners_app"]
 
@@ -86,18 +86,6 @@ def _user(session: Session, name: str) -> User:
     from plumetrace.store.users import find_user
 
     return find_user(session, name)
-
-
-def _released(lead: Lead) -> ReleasableLead:
-    """Return exactly what was released for ``lead``; a draft is one clear error."""
-    from plumetrace.share.lead import ReleasableLead
-
-    if lead.release is None:
-        raise ConflictError(
-            f"lead {lead.id} is a {lead.status}, not released: only released leads leave "
-            f"(see `plumetrace leads preview {lead.id}`)"
-        )
-    return ReleasableLead.from_dict(lead.release)
 
 
 # --------------------------------------------------------------------------- partners
@@ -473,14 +461,14 @@ def export_cmd(
     from plumetrace.io._atomic import atomic_write_bytes
     from plumetrace.share.export import EXPORT_FORMATS, render_lead
     from plumetrace.store.engine import session_scope
-    from plumetrace.store.leads import get_lead
+    from plumetrace.store.leads import get_lead, release_of
 
     if fmt not in EXPORT_FORMATS:
         raise InvalidParameterError(
             f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}"
         )
     with session_scope(open_store()) as s:
-        releasable = _released(get_lead(s, lead_id))
+        releasable = release_of(get_lead(s, lead_id))
     body, media_type = render_lead(releasable, fmt)
     atomic_write_bytes(out, body)
     console.print(f"wrote {escape(str(out))} ({len(body)} bytes, {media_type})")
@@ -511,11 +499,11 @@ def push_cmd(
     from plumetrace.share.cot import cot_events
     from plumetrace.store.audit_log import append_event
     from plumetrace.store.engine import session_scope
-    from plumetrace.store.leads import get_lead
+    from plumetrace.store.leads import get_lead, release_of
 
     engine = open_store()
     with session_scope(engine) as s:
-        releasable = _released(get_lead(s, lead_id))
+        releasable = release_of(get_lead(s, lead_id))
     events = cot_events(releasable, now=datetime.now(UTC))
     sent = push_cot(
         events, cot_url, cert=cert, key=key, cafile=cafile, insecure=insecure, timeout_s=timeout

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import shapely
+import shapely.geometry
+
 from plumetrace.errors import FormatError
 from plumetrace.io.evidence import file_digest
 from plumetrace.io.geojson import read_geojson
@@ -42,20 +45,6 @@ class AuditRecord:
     digest: str
 
 
-def _positions(geom: dict[str, Any]) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-
-    def walk(c: Any) -> None:
-        if c and isinstance(c[0], int | float):
-            out.append((float(c[0]), float(c[1])))
-        else:
-            for x in c:
-                walk(x)
-
-    walk(geom.get("coordinates", []))
-    return out
-
-
 def read_audit(path: str | Path) -> AuditRecord:
     """Read ``REPORT.json`` and the ``REPORT.geojson`` beside it.
 
@@ -77,11 +66,10 @@ def read_audit(path: str | Path) -> AuditRecord:
     kinds = {f["properties"].get("kind") for f in features}
     if "track" not in kinds:
         raise FormatError(geo, "no track feature: is this an audit's GeoJSON?")
-    pts = [xy for f in features for xy in _positions(f["geometry"])]
-    lons, lats = [x for x, _ in pts], [y for _, y in pts]
+    bounds = shapely.total_bounds([shapely.geometry.shape(f["geometry"]) for f in features])
     return AuditRecord(
         report=report,
         features=features,
-        bbox=(min(lons), min(lats), max(lons), max(lats)),
+        bbox=(float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3])),
         digest=file_digest(p),
     )

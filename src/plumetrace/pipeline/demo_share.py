@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from plumetrace.io._atomic import atomic_write_bytes, ensure_dir
 from plumetrace.settings import Settings
 from plumetrace.share.export import EXPORT_FORMATS, render_lead
-from plumetrace.share.lead import ReleasableLead
 from plumetrace.share.policy import ReleasePolicy
 from plumetrace.store.engine import session_scope
 from plumetrace.store.lead_response import (
@@ -30,7 +29,7 @@ from plumetrace.store.lead_response import (
     record_event,
     verify_by_surveys,
 )
-from plumetrace.store.leads import approve_lead, draft_lead
+from plumetrace.store.leads import approve_lead, draft_lead, release_of
 from plumetrace.store.models import Site, User
 from plumetrace.store.partners import add_partner
 from plumetrace.store.sites import review_queue
@@ -164,7 +163,7 @@ def share_demo(
         )
         approve_lead(s, lead.id, by=users["sue"], producer=producer)
         lead_id, site_pos = lead.id, {"lat": site.lat, "lon": site.lon}
-        frozen = ReleasableLead.from_dict(lead.release or {})
+        frozen = release_of(lead)
     share = ensure_dir(out / "share")
     files = {}
     for fmt in EXPORT_FORMATS:

@@ -29,21 +29,6 @@ __all__ = ["with_overlays"]
 _PAD_PX = 3
 
 
-def _outline_bounds(outline: dict[str, object]) -> tuple[float, float, float, float]:
-    pts: list[tuple[float, float]] = []
-
-    def walk(c: object) -> None:
-        if isinstance(c, list | tuple) and c and isinstance(c[0], int | float):
-            pts.append((float(c[0]), float(c[1])))
-        elif isinstance(c, list | tuple):
-            for x in c:
-                walk(x)
-
-    walk(outline.get("coordinates"))
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
 def with_overlays(
     records: list[DetectionRecord], enhancement: Path, evidence_dir: Path
 ) -> list[DetectionRecord]:
@@ -79,7 +64,8 @@ def with_overlays(
         if rec.kind != "plume" or not isinstance(outline, dict):
             out.append(rec)
             continue
-        w, s, e, n = _outline_bounds(outline)
+        shape = shapely.geometry.shape(outline)
+        w, s, e, n = shape.bounds
         pad_lat = _PAD_PX * pixel_m / 111_320.0
         pad_lon = pad_lat / max(math.cos(math.radians(0.5 * (s + n))), 0.01)
         w, s, e, n = w - pad_lon, s - pad_lat, e + pad_lon, n + pad_lat
@@ -90,8 +76,8 @@ def with_overlays(
         gx = w + (np.arange(wd) + 0.5) * (e - w) / wd
         gy = n - (np.arange(h) + 0.5) * (n - s) / h
         qx, qy = np.meshgrid(gx, gy)
-        shape = shapely.geometry.shape(outline).buffer(pad_lat / _PAD_PX)
-        grid[~shapely.contains_xy(shape, qx, qy)] = np.nan
+        near = shape.buffer(pad_lat / _PAD_PX)
+        grid[~shapely.contains_xy(near, qx, qy)] = np.nan
         finite = grid[np.isfinite(grid)]
         vmax = float(np.percentile(finite, 99)) if finite.size else 1.0
         sha = store_evidence_file(evidence_dir, overlay_png(grid, vmax))

@@ -41,6 +41,7 @@ __all__ = [
     "get_lead",
     "preview_lead",
     "reject_lead",
+    "release_of",
     "released_lead",
     "require_role",
 ]
@@ -166,7 +167,7 @@ def preview_lead(
     """Return what releasing the lead now would send, and what redaction removed."""
     lead = get_lead(session, lead_id)
     if lead.release is not None:
-        return ReleasableLead.from_dict(lead.release), Redaction(**(lead.redaction or {}))
+        return release_of(lead), Redaction(**(lead.redaction or {}))
     partner = session.get(Partner, lead.partner_id)
     assert partner is not None
     internal = internal_lead(session, lead, approved_by=approver)
@@ -306,6 +307,22 @@ def add_event(
     session.add(ev)
     session.flush()
     return ev
+
+
+def release_of(lead: Lead) -> ReleasableLead:
+    """Return exactly what was released for ``lead`` (the frozen release).
+
+    Raises
+    ------
+    ConflictError
+        The lead is a draft: only released leads leave.
+    """
+    if lead.release is None:
+        raise ConflictError(
+            f"lead {lead.id} is a {lead.status}, not released: only released leads leave "
+            f"(see `plumetrace leads preview {lead.id}`)"
+        )
+    return ReleasableLead.from_dict(lead.release)
 
 
 def released_lead(session: Session, lead_id: str, partner_id: str) -> Lead:

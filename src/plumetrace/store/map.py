@@ -27,10 +27,6 @@ def _fc(features: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _iso(t: Any) -> str | None:
-    return None if t is None else t.isoformat().replace("+00:00", "Z")
-
-
 def _circle(lon: float, lat: float, radius_m: float, n: int = 32) -> dict[str, Any]:
     """Return a polygon approximating a circle (m) around a point (small radii)."""
     dlat = radius_m / 111_320.0
@@ -97,7 +93,7 @@ def _detections(session: Session, box: Box, kind: str, limit: int) -> list[dict[
             "id": d.id,
             "site_id": d.site_id,
             "flight": d.flight_id,
-            "time": _iso(d.time),
+            "time": d.time,
             "rate_kg_h": d.rate_kg_h,
         }
         if kind == "plume":
@@ -147,8 +143,8 @@ def _audits(session: Session, box: Box, limit: int) -> tuple[list[Any], list[Any
                             **base,
                             "platform": flight.platform_id,
                             "sensor": flight.sensor_id,
-                            "start": _iso(flight.start),
-                            "end": _iso(flight.end),
+                            "start": flight.start,
+                            "end": flight.end,
                         },
                     }
                 )

@@ -9,10 +9,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from plumetrace.api.deps import CurrentUser, ReadSession, WriteSession, allow, app_settings, present
-from plumetrace.errors import ConflictError
 from plumetrace.settings import Settings
 from plumetrace.share.export import ExportFormat, render_lead
-from plumetrace.share.lead import ReleasableLead
 from plumetrace.store import lead_response as response
 from plumetrace.store import leads as store
 from plumetrace.store import partners
@@ -159,10 +157,7 @@ def export(
     format: Annotated[ExportFormat, Query()] = "stix",
 ) -> Response:
     """Export a released lead in a partner format, exactly as released."""
-    lead = store.get_lead(session, lead_id)
-    if lead.release is None:
-        raise ConflictError(f"lead {lead_id} is not released: preview it instead")
-    body, media_type = render_lead(ReleasableLead.from_dict(lead.release), format)
+    body, media_type = render_lead(store.release_of(store.get_lead(session, lead_id)), format)
     return Response(body, media_type=media_type)
 
 

@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from plumetrace.api.deps import CurrentUser, ReadSession, WriteSession, allow, present
 from plumetrace.errors import AuthError
 from plumetrace.share.export import ExportFormat, render_lead
-from plumetrace.share.lead import ReleasableLead
 from plumetrace.share.metrics import OUTCOMES
 from plumetrace.store import lead_response as response
 from plumetrace.store import leads as store
@@ -73,8 +72,7 @@ def my_export(
 ) -> Response:
     """One of your leads as STIX 2.1, GeoJSON, KML or Cursor-on-Target."""
     lead = store.released_lead(session, lead_id, _partner(user))
-    assert lead.release is not None
-    body, media_type = render_lead(ReleasableLead.from_dict(lead.release), format)
+    body, media_type = render_lead(store.release_of(lead), format)
     return Response(body, media_type=media_type)
 
 
