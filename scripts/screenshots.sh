@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Refresh docs/screenshots/ (the README's pictures of the workbench) from the browser tests.
+# Refresh docs/screenshots/ (the README's pictures of the workbench) on the demo's
+# scenario: builds the demo, serves it and photographs the main views in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PLUMETRACE_SCREENSHOTS=1 bash scripts/test.sh tests/web -p no:cacheprovider
+bash scripts/setup.sh
+bash scripts/chromium.sh
+exec .venv/bin/python scripts/demo_screenshots.py "$@"

@@ -15,12 +15,7 @@ echo "== tsc (web/)"
 echo "== pytest"
 bash scripts/postgres.sh
 # browser tests drive Debian's Chromium; missing is a failure in this command, not a skip
-if [[ ! -x /usr/bin/chromium ]]; then
-  echo "installing Debian's chromium for the browser tests"
-  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-fi
+bash scripts/chromium.sh
 export PLUMETRACE_REQUIRE_BROWSER=1
 # store tests run on SQLite and on this PostgreSQL; unreachable is a failure, not a skip
 export PLUMETRACE_REQUIRE_POSTGRES=1

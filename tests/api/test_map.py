@@ -183,6 +183,10 @@ def test_plume_overlay_from_the_enhancement_raster(api: Api, tmp_path: Path) -> 
     alpha = img[..., 3]
     assert alpha.max() > 0 and (alpha == 0).any()  # the plume drawn, the rest transparent
     assert api.get(props["image"], "pat").status_code == 403
+    # the site's dossier says which of its detections has a picture (the web page's chips)
+    dets = api.get(f"/api/sites/{props['site_id']}", "ana").json()["detections"]
+    assert [d["has_image"] for d in dets if d["id"] == props["id"]] == [True]
+    assert all("properties" not in d for d in dets)
     # a plume ingested without its raster has no overlay
     plain = [f for f in layers["plumes"]["features"] if f["properties"]["image"] is None]
     assert plain

@@ -38,6 +38,7 @@ def test_site_detail(api: Api) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["id"] == sid and len(body["detections"]) == 1 and body["reviews"] == []
+    assert body["detections"][0]["has_image"] is False  # ingested without its raster
     nf = api.get("/api/sites/site-nope", "ana")
     assert nf.status_code == 404 and nf.json() == {"detail": "no site 'site-nope'"}
     assert api.get(f"/api/sites/{sid}", "adm").status_code == 403

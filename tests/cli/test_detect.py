@@ -83,12 +83,17 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     )
     assert rc == 0
     out = capsys.readouterr().out
-    assert "src-001" in out and "Quicklook" in out
-    assert (tmp_path / "detect" / "quicklook.png").stat().st_size > 10_000
-    assert (tmp_path / "scene" / "truth.json").exists()
-    # the later stages: plumes, the sniffer sortie and locate, flight operations
-    assert "Plumes" in out and "Sniffer" in out and "Flight ops" in out
-    assert (tmp_path / "plumes" / "plumes.geojson").exists()
+    # the staged spectrometer passes, each named, retrieved and quantified
+    scenes = ["town", "rural", "industrial", "intermittent-1", "intermittent-2"]
+    for name in scenes:
+        assert name in out
+        where = tmp_path / "scenes" / name
+        assert (where / "detect" / "quicklook.png").stat().st_size > 5_000
+        assert (where / "scene" / "truth.json").exists()
+        assert (where / "plumes" / "plumes.geojson").exists()
+    assert "town/src-002" in out and "industrial leak" in out and "intermittent lab" in out
+    # the later stages: the sniffer sortie and locate, flight operations
+    assert "Sniffer" in out and "Flight ops" in out
     assert (tmp_path / "sniff" / "locate.json").exists()
     audit = json.loads((tmp_path / "flight" / "audit.json").read_text())
     assert len(audit["incursions"]) == 1 and audit["incursions"][0]["zone"] == "MEX"
@@ -121,6 +126,15 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         orgs = con.execute("SELECT count(*) FROM designations").fetchone()
     assert insitu == (2,) and (tmp_path / "sniff2" / "locate.json").exists()
     assert {"confirm", "needs-collection"} <= decisions and orgs == (1,)
+    with sqlite3.connect(db) as con:
+        flights = {
+            r[0]: r[1]
+            for r in con.execute(
+                "SELECT f.id, count(c.id) FROM flights f JOIN coverage c ON c.flight_id = f.id"
+                " WHERE f.id LIKE 'flt-scene-%' GROUP BY f.id"
+            )
+        }
+    assert sorted(flights) == sorted(f"flt-scene-{name}" for name in scenes)
 
 
 def test_cli_method_choices_match_the_kernel() -> None:

@@ -218,3 +218,26 @@ def test_place_sources_constraints() -> None:
     assert all(c * 5.0 <= 500 - 250 for _, c in chosen)  # half the scene downwind
     with pytest.raises(InvalidParameterError, match="cannot place 40 sources"):
         place_sources(40, 32, 32, 5.0, 270.0, sites[:0], rng)
+
+
+def test_placed_sources_sit_where_asked_with_their_rates(avirisng_inputs: SceneInputs) -> None:
+    base = SceneSpec(rows=96, cols=64, sources=1, seed=4, noise=False, origin_lat=31.73)
+    spec = replace(base, placed=((31.7304, -102.2005, 420.0),))
+    scene = simulate_scene(spec, avirisng_inputs)
+    first, second = scene.sources
+    assert first.rate_kg_h == 420.0 and abs(first.lat - 31.7304) < 5e-5
+    assert abs(first.lon + 102.2005) < 5e-5
+    # the random source is the one the same seed gives without the placed one
+    alone = simulate_scene(base, avirisng_inputs).sources[0]
+    assert second.rate_kg_h == alone.rate_kg_h and second.id == "src-002"
+    assert scene.truth_enhancement[first.row, first.col + 3] > 0  # its plume, downwind
+    with pytest.raises(InvalidParameterError, match=r"placed source 1 at 32\.00000"):
+        simulate_scene(replace(base, placed=((32.0, -102.2, 10.0),)), avirisng_inputs)
+
+
+def test_random_sources_keep_their_distance_from_fixed_ones() -> None:
+    rng = np.random.default_rng(1)
+    fixed = [(100, 20)]
+    new = place_sources(2, 200, 100, 5.0, 270.0, np.zeros((0, 2), dtype=np.int64), rng, fixed)
+    assert len(new) == 2 and (100, 20) not in new
+    assert all(abs(r - 100) * 5.0 >= min(250.0, 1000.0 / 4) for r, _ in new)

@@ -39,6 +39,10 @@ def test_defaults_are_the_documented_scene() -> None:
         ({"flares": 1000}, "number of flares"),
         ({"seed": -3}, "seed must be a non-negative integer"),
         ({"illumination": 3.0}, "illumination"),
+        ({"placed": ((31.9, -102.2, 0.0),)}, "placed source 1 needs a rate"),
+        ({"placed": ((95.0, -102.2, 10.0),)}, "placed source 1 has no valid position"),
+        ({"placed": ((31.9, float("nan"), 10.0),)}, "three finite numbers"),
+        ({"sources": 100, "placed": ((31.9, -102.2, 10.0),)}, "at most 100 sources"),
     ],
 )
 def test_invalid_specs_raise_one_clear_error(kwargs: dict[str, object], message: str) -> None:
@@ -47,7 +51,13 @@ def test_invalid_specs_raise_one_clear_error(kwargs: dict[str, object], message:
 
 
 def test_spec_round_trip_through_json() -> None:
-    spec = SceneSpec(seed=5, rows=64, sensor="emit", plume_model=PuffModel(filaments=2))
+    spec = SceneSpec(
+        seed=5,
+        rows=64,
+        sensor="emit",
+        plume_model=PuffModel(filaments=2),
+        placed=((31.9, -102.2, 250.0),),
+    )
     again = SceneSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
     assert again == spec
 

@@ -113,8 +113,11 @@ def test_coverage_before_detection_counts_for_the_new_site(engine: sa.Engine) ->
     (site,) = _sites(engine)
     assert (site.n_passes, site.n_passes_detected) == (2, 1)
     with session_scope(engine) as s:
-        passes = {p.flight_id: p.detected for p in s.scalars(sa.select(SitePass))}
-    assert passes == {"flt-0": False, "flt-1": True}
+        passes = {p.flight_id: (p.detected, p.time) for p in s.scalars(sa.select(SitePass))}
+    # each pass at its own time: the earlier coverage's, not the detection's
+    when = {f: t.replace(tzinfo=UTC) for f, (_d, t) in passes.items()}
+    assert {f: d for f, (d, _t) in passes.items()} == {"flt-0": False, "flt-1": True}
+    assert when == {"flt-0": T0, "flt-1": T0 + timedelta(days=1)}
 
 
 def test_sites_merge_when_evidence_brings_them_together(engine: sa.Engine) -> None:

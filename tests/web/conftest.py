@@ -50,7 +50,6 @@ REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
 STATIC = REPO / "src" / "plumetrace" / "api" / "static"
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
 
 
@@ -352,10 +351,6 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the screenshots go: ``docs/screenshots`` when ``PLUMETRACE_SCREENSHOTS=1``
-    (``scripts/screenshots.sh``), else a temporary directory (a test run leaves the
-    repository as it found it)."""
-    if os.environ.get("PLUMETRACE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        return SCREENSHOTS
+    """Where the tests' screenshots go: a temporary directory (the README's pictures are
+    taken on the demo's scenario by ``scripts/screenshots.sh``)."""
     return tmp_path_factory.mktemp("screenshots")

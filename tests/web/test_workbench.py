@@ -1,8 +1,9 @@
 """The analysts' workbench in a real browser: the review-to-response flow end to end, a
 stale review explained, the partner's closed-off view, the map and organizations.
 
-Every run takes screenshots of the main views (1280x800); ``scripts/screenshots.sh``
-(``PLUMETRACE_SCREENSHOTS=1``) writes them to ``docs/screenshots/`` for the README.
+Every run takes screenshots of the main views (1280x800) into a temporary directory
+(rendering them is part of the check); the README's pictures are taken on the demo's
+scenario by ``scripts/screenshots.sh``.
 """
 
 from __future__ import annotations
@@ -89,7 +90,9 @@ def test_review_to_partner_response(browser: Any, server: Server, screenshots: P
         status = page.locator(".dossier .heading .actions .badge")
         expect(status).to_have_text("candidate")
         expect(page.locator(".advisory")).to_contain_text("inside a residential building")
-        expect(page.locator(".chip img")).to_have_attribute("src", re.compile("^blob:"))
+        for chip in (".plume-chip", ".chip:not(.plume-chip)"):  # the plume overlay, the upload
+            expect(page.locator(f"{chip} img")).to_have_attribute("src", re.compile("^blob:"))
+        expect(page.locator(".plume-chip figcaption")).to_contain_text("plume flt-")
         expect(page.locator("#timeline-table tbody tr")).to_have_count(4)  # 2 detections, 2 passes
         expect(page.get_by_text("criminal organization (Ministry of Justice")).to_be_visible()
         shot(page, screenshots, "dossier")
@@ -242,6 +245,21 @@ def test_map_view(browser: Any, server: Server, screenshots: Path) -> None:
         markers.last.click(force=True)
         expect(page).to_have_url(re.compile(r"#/site/site-"))
         expect(page.get_by_role("heading", name=re.compile("^Site site-"))).to_be_visible()
+
+        # and back: the dossier opens the map on the site, zoomed in
+        page.goto(f"/#/site/{server.seeded.sites['home']}")
+        page.get_by_role("link", name="Show on the map").click()
+        expect(page).to_have_url(re.compile(r"#/map/\d+\.\d{5}/-\d+\.\d{5}/16$"))
+        expect(page.locator("img.leaflet-image-layer")).to_have_attribute(
+            "src", re.compile("^blob:")
+        )
+        box = page.locator("img.leaflet-image-layer").bounding_box()
+        frame = page.locator("#map").bounding_box()
+        assert box is not None and frame is not None
+        assert box["width"] > 150  # ~500 m of plume at zoom 16 (2 m/px); < 70 px at the fit
+        centre = (frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2)
+        assert box["x"] - 50 < centre[0] < box["x"] + box["width"]  # the site (plume source)
+        assert abs(box["y"] + box["height"] / 2 - centre[1]) < 100  # is at the centre
 
 
 def test_organizations_and_flights(browser: Any, server: Server, screenshots: Path) -> None:

@@ -52,6 +52,7 @@ export interface SiteDetail extends SiteRow {
     rate_hi_kg_h: number | null;
     uncertainty_m: number;
     score: number | null;
+    has_image: boolean;
   }[];
   reports: {
     id: string;

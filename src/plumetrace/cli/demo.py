@@ -15,9 +15,9 @@ __all__ = ["register"]
 
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("demo-out"),
-    seed: Annotated[int, typer.Option(help="Scene seed.")] = 7,
-    rows: Annotated[int, typer.Option(help="Scene rows (down-track).")] = 1000,
-    cols: Annotated[int, typer.Option(help="Scene columns (cross-track).")] = 598,
+    seed: Annotated[int, typer.Option(help="Seed of every simulation.")] = 7,
+    rows: Annotated[int, typer.Option(help="Town scene rows (down-track).")] = 1000,
+    cols: Annotated[int, typer.Option(help="Town scene columns (cross-track).")] = 598,
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the workbench when built.")
     ] = True,
@@ -26,10 +26,12 @@ def demo(
 ) -> None:
     """Run the whole chain so far and summarise it.
 
-    Simulates an AVIRIS-NG-like radiance scene with three CH4 sources, retrieves the
-    enhancement map, finds the plumes and their rates; flies a simulated sniffer sortie
-    and locates its source; plans a survey over the US-Mexico border for the border unit
-    and audits a track that strays across; simulates a surveillance campaign and fuses
+    Simulates AVIRIS-NG-like passes staged over El Paso - Ciudad Juarez (two labs in a
+    dense neighbourhood, a rural lab, an industrial leak, an intermittent lab flown
+    twice), retrieves their CH4 enhancement, finds the plumes and their rates, compares
+    them with the truth; flies simulated sniffer sorties at two candidates and locates
+    their sources; plans surveys over the US-Mexico border and the Gulf of California for
+    each operator and audits a track that strays across; simulates a surveillance campaign and fuses
     it into candidate sites in an embedded SQLite store with their civilian context;
     releases the top site to a partner as a lead (STIX, GeoJSON, KML, CoT in OUT/share)
     and follows the partner's response to a verifying re-survey. Then serves the
@@ -41,35 +43,50 @@ def demo(
         summary = run_demo(out, seed=seed, rows=rows, cols=cols, step=status.update)
     d = summary.detect
     console.print(
-        f"[bold]Scene[/] {d.rows} x {d.cols} pixels -> {summary.scene_dir}\n"
-        f"[bold]Retrieval[/] {d.method}, {d.bands_used} bands, {d.seconds:.2f} s "
-        f"(compute {d.seconds_compute:.2f} s); background RMSE "
+        f"[bold]Retrieval[/] {d.method}, {d.bands_used} bands; town scene {d.rows} x {d.cols} "
+        f"pixels in {d.seconds:.2f} s (compute {d.seconds_compute:.2f} s), background RMSE "
         f"{summary.background_rmse_ppm_m:.0f} ppm·m, median 1σ "
-        f"{d.median_uncertainty_ppm_m:.0f} ppm·m -> {summary.detect_dir}"
+        f"{d.median_uncertainty_ppm_m:.0f} ppm·m"
     )
+    passes = Table(title="Spectrometer passes (staged scenes)")
+    for col in ("scene", "what it shows", "flown by", "plumes", "kg/h"):
+        passes.add_column(
+            col, justify="right" if col in ("plumes", "kg/h") else "left", no_wrap=col == "scene"
+        )
+    for r in summary.scenes:
+        passes.add_row(
+            r.scene.name,
+            r.scene.story,
+            r.scene.operator,
+            str(r.plumes.plumes),
+            f"{r.plumes.total_flux_kg_h:,.0f}",
+        )
+    console.print(passes)
     table = Table(
-        title=f"CH4 sources (within {summary.sources[0].radius_m:.0f} m)"
+        title=f"CH4 sources: truth and retrieval (mass within {summary.sources[0].radius_m:.0f} m)"
         if summary.sources
         else "CH4 sources"
     )
-    for col in ("source", "rate kg/h", "true mass kg", "retrieved mass kg", "peak ppm·m"):
-        table.add_column(col, justify="right")
+    for col in ("source", "rate kg/h", "plume kg/h ±1σ", "mass kg", "found kg"):
+        table.add_column(col, justify="left" if col == "source" else "right", no_wrap=True)
     for s in summary.sources:
+        flux = (
+            "not found"
+            if s.flux_kg_h is None
+            else f"{s.flux_kg_h:,.0f} ± {s.flux_kg_h_sigma or 0.0:,.0f}"
+        )
         table.add_row(
-            s.id,
+            f"{s.id}\n[dim]{s.label}[/]",
             f"{s.rate_kg_h:,.0f}",
+            flux,
             f"{s.true_mass_kg:.2f}",
             f"{s.retrieved_mass_kg:.2f}",
-            f"{s.peak_ppm_m:,.0f}",
         )
     console.print(table)
-    console.print(f"Quicklook: {d.outputs.get('quicklook', '-')}")
-    if summary.plumes is not None:
-        p = summary.plumes
-        console.print(
-            f"[bold]Plumes[/] {p.plumes} plumes ({p.candidates} candidates), total "
-            f"{p.total_flux_kg_h:,.0f} kg/h -> {Path(out) / 'plumes'}"
-        )
+    console.print(
+        f"Scenes, retrievals, plumes and quicklooks: {Path(out) / 'scenes'}/<scene>/"
+        "{scene,detect,plumes}"
+    )
     if summary.locate is not None and summary.sniff_truth is not None:
         loc, tru = summary.locate, summary.sniff_truth
         err = ((loc["x_m"] - tru["x_m"]) ** 2 + (loc["y_m"] - tru["y_m"]) ** 2) ** 0.5

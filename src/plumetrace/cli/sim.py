@@ -124,9 +124,22 @@ def scene(
     noise: Annotated[bool, typer.Option("--noise/--no-noise", help="Add instrument noise.")] = (
         True
     ),
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            help="A source at LAT,LON with RATE kg/h (repeatable), besides the --sources "
+            "placed at random.",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a radiance scene with methane plumes and write it with its truth."""
     lat, lon = parse_origin(origin)
+    numbers = [
+        parse_numbers(text, 3, "--source", "LAT,LON,RATE (degrees, kg/h; e.g. 31.9,-102.2,250)")
+        for text in source or []
+    ]
+    placed = tuple((v[0], v[1], v[2]) for v in numbers)
     # heavy imports (scipy, rasterio) only when the command runs: keeps --help fast
     from plumetrace.pipeline.sim import run_sim_scene
     from plumetrace.sim import SceneSpec
@@ -148,6 +161,7 @@ def scene(
         saturated_fraction=saturated_fraction,
         flares=flares,
         noise=noise,
+        placed=placed,
     )
     err = Console(stderr=True)
     tasks: dict[str, TaskID] = {}

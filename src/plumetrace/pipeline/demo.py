@@ -1,6 +1,8 @@
 """The end-to-end demonstration: the chain so far on simulated and real-geography data.
 
-1. simulate an AVIRIS-NG-like scene, retrieve CH4, compare with the truth;
+1. simulate AVIRIS-NG-like passes staged over the demo's town (two labs in a dense
+   neighbourhood, a rural lab, an industrial leak, an intermittent lab flown twice; see
+   :mod:`plumetrace.pipeline.demo_scenes`), retrieve CH4, compare with the truth;
 2. find the plumes, their sources and emission rates;
 3. plan a survey over the El Paso - Ciudad Juarez border for each operator (the border
    unit may fly the US side only, the joint program both sides), a maritime survey of the
@@ -24,20 +26,20 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from plumetrace.constants import kg_m2_per_ppm_m
-from plumetrace.io.geotiff import read_geotiff
-from plumetrace.io.tables import read_json
-from plumetrace.pipeline.detect import DetectOptions, DetectSummary, run_detect
-from plumetrace.pipeline.plumes import PlumesInputs, PlumesSummary, run_plumes
-from plumetrace.pipeline.sim import run_sim_scene
-from plumetrace.plumes import PlumeOptions
-from plumetrace.sim import SceneSpec
+from plumetrace.pipeline.demo_scenes import (
+    DemoSource,
+    SceneResult,
+    ingest_scenes,
+    run_scenes,
+    staged_scenes,
+)
+from plumetrace.pipeline.detect import DetectSummary
+from plumetrace.pipeline.plumes import PlumesSummary
 
 __all__ = ["DemoSource", "DemoSummary", "run_demo"]
 
@@ -45,32 +47,13 @@ Step = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class DemoSource:
-    """One simulated source next to what the retrieval found around it.
-
-    Attributes
-    ----------
-    id : str
-    rate_kg_h : float, kg/h
-        True emission rate.
-    true_mass_kg, retrieved_mass_kg : float, kg
-        Excess CH4 mass within ``radius_m`` of the source, true and retrieved.
-    peak_ppm_m : float, ppm·m
-        Largest retrieved enhancement within ``radius_m``.
-    radius_m : float, m
-    """
-
-    id: str
-    rate_kg_h: float
-    true_mass_kg: float
-    retrieved_mass_kg: float
-    peak_ppm_m: float
-    radius_m: float
-
-
-@dataclass(frozen=True)
 class DemoSummary:
-    """What the demo produced."""
+    """What the demo produced.
+
+    ``scene_dir``, ``detect_dir``, ``detect``, ``plumes`` and ``background_rmse_ppm_m``
+    are the first (town) scene's; ``sources`` lists every staged scene's sources and
+    ``scenes`` each scene's results.
+    """
 
     scene_dir: Path
     detect_dir: Path
@@ -78,6 +61,7 @@ class DemoSummary:
     sources: tuple[DemoSource, ...]
     background_rmse_ppm_m: float
     plumes: PlumesSummary | None = None
+    scenes: tuple[SceneResult, ...] = ()
     locate: dict[str, Any] | None = None
     sniff_truth: dict[str, Any] | None = None
     plan: dict[str, Any] | None = None
@@ -163,7 +147,7 @@ def _flight_ops(
     return plan.summary, audit.report, joint.summary, gulf.summary
 
 
-def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
+def _sites(out: Path, seed: int, say: Step, scenes: list[SceneResult]) -> dict[str, Any]:
     """Simulate a campaign, fuse it into sites in the embedded store, add civilian context."""
     from plumetrace.io._atomic import ensure_dir
     from plumetrace.io.context import write_buildings, write_population
@@ -171,12 +155,7 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
     from plumetrace.pipeline.context import load_context
     from plumetrace.pipeline.demo_desk import desk_work, sorties_at
     from plumetrace.pipeline.demo_share import demo_people, lead_candidates, share_demo
-    from plumetrace.pipeline.ingest import (
-        ingest_audit_file,
-        ingest_campaign,
-        ingest_coverage_file,
-        ingest_detections_file,
-    )
+    from plumetrace.pipeline.ingest import ingest_audit_file, ingest_campaign
     from plumetrace.sim.campaign_spec import CampaignSpec
     from plumetrace.sim.context import synthetic_town
     from plumetrace.store.engine import make_engine, session_scope
@@ -194,22 +173,8 @@ def _sites(out: Path, seed: int, say: Step) -> dict[str, Any]:
         upgrade(engine)
         say("fusing the campaign into candidate sites (SQLite store)")
         ingest = ingest_campaign(engine, out / "campaign", actor="demo")
-        if (out / "plumes" / "footprint.geojson").exists():
-            say("adding the simulated scene's pass: its footprint and its plumes")
-            scene = FlightSpec("flt-demo-scene", "border-unit", "ac-1", "aviris-ng")
-            when = datetime(2025, 4, 2, 17, 0, tzinfo=UTC)
-            ingest_coverage_file(
-                engine, out / "plumes" / "footprint.geojson", time=when, flight=scene, actor="demo"
-            )
-            ingest_detections_file(
-                engine,
-                out / "plumes" / "plumes.geojson",
-                time=when,
-                flight=scene,
-                actor="demo",
-                enhancement=out / "detect" / "enhancement.tif",
-                evidence_dir=home / "evidence",
-            )
+        say("adding the spectrometer passes: their footprints, plumes and images")
+        ingest_scenes(engine, scenes, home / "evidence")
         if (out / "flight" / "audit.json").exists():
             say("keeping the audited border track and its incursion for the map")
             ingest_audit_file(
@@ -270,82 +235,37 @@ def run_demo(
     cols: int = 598,
     step: Step | None = None,
 ) -> DemoSummary:
-    """Simulate an AVIRIS-NG-like scene with three sources, retrieve CH4, compare.
+    """Build the whole demonstration scenario under ``out_dir``.
 
     Parameters
     ----------
     out_dir : str or Path
-        Receives ``scene/`` (radiance, truth) and ``detect/`` (retrieval products).
-    seed, rows, cols : int
-        Scene seed and size.
+        Receives ``scenes/<name>/`` (radiance and truth, retrieval, plumes of each staged
+        pass), ``flight/``, ``campaign/``, ``context/``, ``sniff*/``, ``share/`` and the
+        store under ``home/`` (rebuilt from scratch).
+    seed : int
+        Seed of every simulation.
+    rows, cols : int
+        Size of the town scene (the other scenes are at most 320 x 320 pixels).
     step : callable, optional
         Called with a short description before each stage.
     """
     out = Path(out_dir)
     say = step or (lambda _msg: None)
-    spec = SceneSpec(
-        seed=seed,
-        rows=rows,
-        cols=cols,
-        sources=3,
-        rate_min_kg_h=150.0,
-        rate_max_kg_h=1500.0,
-        wind_speed_m_s=3.0,
-        wind_dir_deg=250.0,
-        flares=1,
-        # over the campaign's area (west El Paso): its plumes join the same map and store
-        origin_lat=31.79,
-        origin_lon=-106.50,
-    )
-    say("simulating the radiance scene")
-    run_sim_scene(out / "scene", spec)
-    say("retrieving CH4 enhancement")
-    detect = run_detect(out / "scene" / "radiance.hdr", out / "detect", DetectOptions())
-    say("comparing with the truth")
-    truth = read_json(out / "scene" / "truth.json")
-    true_map = read_geotiff(out / "scene" / "truth_enhancement.tif").data.astype(np.float64)
-    ret = read_geotiff(out / "detect" / "enhancement.tif")
-    got = np.where(ret.data == ret.nodata, np.nan, ret.data).astype(np.float64)
-    pixel = float(truth["pixel_size_m"])
-    kg_per_ppm_m_px = kg_m2_per_ppm_m("ch4") * pixel**2
-    yy, xx = np.mgrid[: true_map.shape[0], : true_map.shape[1]]
-    radius_m = 150.0
-    found = []
-    for src in truth["sources"]:
-        near = np.hypot(yy - src["row"], xx - src["col"]) * pixel <= radius_m
-        found.append(
-            DemoSource(
-                id=str(src["id"]),
-                rate_kg_h=float(src["rate_kg_h"]),
-                true_mass_kg=float(np.sum(true_map[near]) * kg_per_ppm_m_px),
-                retrieved_mass_kg=float(np.nansum(got[near]) * kg_per_ppm_m_px),
-                peak_ppm_m=float(np.nanmax(got[near])) if np.isfinite(got[near]).any() else 0.0,
-                radius_m=radius_m,
-            )
-        )
-    bg = (true_map == 0) & np.isfinite(got)
-    say("finding plumes, sources and emission rates")
-    plumes = run_plumes(
-        PlumesInputs(out / "detect" / "enhancement.tif"),
-        out / "plumes",
-        PlumeOptions(
-            wind_speed_m_s=spec.wind_speed_m_s,
-            wind_dir_deg=spec.wind_dir_deg,
-            sensor="aviris-ng",
-            seed=seed,
-        ),
-    )
+    scenes = run_scenes(out, staged_scenes(rows, cols), seed, say)
+    main = scenes[0]
     plan, audit, plan_joint, plan_gulf = _flight_ops(out, say)
-    sites = _sites(out, seed, say)
+    sites = _sites(out, seed, say, scenes)
     sorties = sites.pop("sorties")
     located, sniff_truth = sorties[0] if sorties else (None, None)
     return DemoSummary(
-        scene_dir=out / "scene",
-        detect_dir=out / "detect",
-        detect=detect,
-        sources=tuple(found),
-        background_rmse_ppm_m=float(np.sqrt(np.mean(got[bg] ** 2))) if bg.any() else 0.0,
-        plumes=plumes,
+        scene_dir=main.dir / "scene",
+        detect_dir=main.dir / "detect",
+        detect=main.detect,
+        sources=tuple(src for r in scenes for src in r.sources),
+        background_rmse_ppm_m=main.background_rmse_ppm_m,
+        plumes=main.plumes,
+        scenes=tuple(scenes),
         locate=located,
         sniff_truth=sniff_truth,
         plan=plan,

@@ -18,12 +18,13 @@ always gives identical arrays.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from pyproj import Transformer
 
 from plumetrace.constants import (
     STANDARD_PRESSURE_PA,
@@ -196,6 +197,7 @@ def place_sources(
     wind_dir_deg: float,
     sites: NDArray[np.int64],
     rng: np.random.Generator,
+    fixed: Sequence[tuple[int, int]] = (),
 ) -> list[tuple[int, int]]:
     """Choose source pixels: on well pads where possible, spread out, with room downwind.
 
@@ -215,10 +217,13 @@ def place_sources(
     sites : (m, 2) ndarray of int
         Preferred (row, col) pixels (pad centres).
     rng : numpy.random.Generator
+    fixed : sequence of (row, col), optional
+        Sources already placed: the new ones keep their cross-wind distance from them.
 
     Returns
     -------
     list of (row, col)
+        The ``n`` new sources (``fixed`` not included).
 
     Raises
     ------
@@ -246,23 +251,44 @@ def place_sources(
                 return False
         return True
 
-    chosen: list[tuple[int, int]] = []
+    chosen: list[tuple[int, int]] = list(fixed)
+    want = n + len(chosen)
     for i in rng.permutation(len(sites)):
         r, c = int(sites[i, 0]), int(sites[i, 1])
-        if len(chosen) < n and ok(r, c, chosen):
+        if len(chosen) < want and ok(r, c, chosen):
             chosen.append((r, c))
     attempts = 0
-    while len(chosen) < n and attempts < 5000:
+    while len(chosen) < want and attempts < 5000:
         r, c = int(rng.integers(0, rows)), int(rng.integers(0, cols))
         if ok(r, c, chosen):
             chosen.append((r, c))
         attempts += 1
-    if len(chosen) < n:
+    if len(chosen) < want:
         raise InvalidParameterError(
             f"cannot place {n} sources {min_sep:.0f} m apart cross-wind with {min_room:.0f} m "
             f"of scene downwind in a {rows} x {cols} scene; use fewer sources or a larger scene"
         )
-    return chosen
+    return chosen[len(fixed) :]
+
+
+def _placed_pixels(spec: SceneSpec, georef: Georef) -> list[tuple[int, int]]:
+    """Pixels of ``spec.placed`` (row, col); an error names a source outside the scene."""
+    if not spec.placed:
+        return []
+    assert georef.transform is not None
+    a, _, c, _, e, f = georef.transform
+    tr = Transformer.from_crs("EPSG:4326", georef.crs, always_xy=True)
+    out = []
+    for i, (lat, lon, _rate) in enumerate(spec.placed, 1):
+        x, y = tr.transform(lon, lat)
+        row, col = int(np.floor((y - f) / e)), int(np.floor((x - c) / a))
+        if not (0 <= row < spec.rows and 0 <= col < spec.cols):
+            raise InvalidParameterError(
+                f"placed source {i} at {lat:.5f},{lon:.5f} lies outside the "
+                f"{spec.rows} x {spec.cols} scene centred at {spec.origin_lat},{spec.origin_lon}"
+            )
+        out.append((row, col))
+    return out
 
 
 def _lonlat(georef: Georef, rows: list[int], cols: list[int]) -> tuple[list[float], list[float]]:
@@ -337,15 +363,24 @@ def simulate_scene(
     report("surface", 1, 1)
 
     # --- sources and plumes ------------------------------------------------------------
+    placed = _placed_pixels(spec, georef)
     positions = place_sources(
-        spec.sources, rows, cols, px, spec.wind_dir_deg, surface.sites, _stream(spec.seed, _SOURCES)
+        spec.sources,
+        rows,
+        cols,
+        px,
+        spec.wind_dir_deg,
+        surface.sites,
+        _stream(spec.seed, _SOURCES),
+        fixed=placed,
     )
     rate_rng = _stream(spec.seed, _SOURCES, 1)
     lo, hi = np.log(spec.rate_min_kg_h), np.log(spec.rate_max_kg_h)
-    rates = [
+    rates = [float(p[2]) for p in spec.placed] + [
         float(np.clip(np.exp(rate_rng.uniform(lo, hi)), spec.rate_min_kg_h, spec.rate_max_kg_h))
         for _ in positions
     ]
+    positions = placed + positions
     truth = np.zeros((rows, cols), dtype=np.float32)
     lats, lons = _lonlat(georef, [p[0] for p in positions], [p[1] for p in positions])
     per_ppm_m = kg_m2_per_ppm_m("ch4")

@@ -63,6 +63,9 @@ class SceneSpec:
         Scene-wide illumination factor (sun elevation, haze) multiplying the radiance.
     plume_model : PuffModel
         Dispersion parameters (plume length, meander, filaments).
+    placed : tuple of (lat, lon, rate_kg_h)
+        Sources at given positions (degrees, WGS84) and emission rates (kg/h), in addition
+        to the ``sources`` placed at random; each must lie inside the scene.
     """
 
     seed: int = 0
@@ -83,6 +86,7 @@ class SceneSpec:
     noise: bool = True
     illumination: float = 1.0
     plume_model: PuffModel = field(default_factory=PuffModel)
+    placed: tuple[tuple[float, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         def bad(message: str) -> InvalidParameterError:
@@ -124,6 +128,16 @@ class SceneSpec:
             raise bad(f"the number of flares must be between 0 and 100, got {self.flares}")
         if not (np.isfinite(self.illumination) and 0.2 <= self.illumination <= 1.5):
             raise bad(f"illumination factor must be between 0.2 and 1.5, got {self.illumination}")
+        if self.sources + len(self.placed) > 100:
+            raise bad(f"at most 100 sources in all, got {self.sources} + {len(self.placed)} placed")
+        for i, item in enumerate(self.placed, 1):
+            if len(item) != 3 or not all(np.isfinite(v) for v in item):
+                raise bad(f"placed source {i} must be three finite numbers LAT,LON,RATE")
+            lat, lon, rate = item
+            if not (-80.0 <= lat <= 84.0 and -180.0 <= lon <= 180.0):
+                raise bad(f"placed source {i} has no valid position: lat {lat}, lon {lon}")
+            if not 0.0 < rate <= 1e6:
+                raise bad(f"placed source {i} needs a rate in (0, 1e6] kg/h, got {rate}")
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""
@@ -137,6 +151,8 @@ class SceneSpec:
         kw = {f.name: d[f.name] for f in fields(cls) if f.name in d}
         if "plume_model" in kw:
             kw["plume_model"] = PuffModel.from_dict(kw["plume_model"])
+        if "placed" in kw:
+            kw["placed"] = tuple(tuple(float(v) for v in p) for p in kw["placed"])
         return cls(**kw)
 
 

@@ -200,14 +200,18 @@ def _add_evidence(site: dict[str, Any], ev: Evidence) -> None:
 
 def _coverage_flights(
     session: Session, lats: list[float], lons: list[float]
-) -> dict[int, set[str]]:
-    """For each point, the flights whose recorded coverage contains it."""
-    out: dict[int, set[str]] = {i: set() for i in range(len(lats))}
+) -> dict[int, dict[str, datetime]]:
+    """For each point, the flights whose recorded coverage contains it, and when.
+
+    The time is that of the coverage (the earliest, if a flight recorded several
+    footprints over the point).
+    """
+    out: dict[int, dict[str, datetime]] = {i: {} for i in range(len(lats))}
     if not lats:
         return out
     w, s, e, n = lonlat_box(lats, lons)
     rows = session.execute(
-        select(Coverage.flight_id, Coverage.footprint_geojson).where(
+        select(Coverage.flight_id, Coverage.time, Coverage.footprint_geojson).where(
             Coverage.min_lat <= n,
             Coverage.max_lat >= s,
             Coverage.min_lon <= e,
@@ -217,11 +221,12 @@ def _coverage_flights(
     if not rows:
         return out
     pts = shapely.points(np.asarray(lons), np.asarray(lats))
-    for flight, text in rows:
+    for flight, when, text in rows:
         geom = shapely.from_geojson(text)
         shapely.prepare(geom)
         for i in np.flatnonzero(shapely.contains(geom, pts)):
-            out[int(i)].add(flight)
+            seen = out[int(i)]
+            seen[flight] = min(seen.get(flight, when), when)
     return out
 
 
@@ -416,8 +421,8 @@ def fuse(
         session, [sites[i]["lat"] for i in new_idx], [sites[i]["lon"] for i in new_idx]
     )
     for pos, i in enumerate(new_idx):
-        for f in cov[pos]:
-            pairs.setdefault((sites[i]["id"], f), (sites[i]["first_seen"], False))
+        for f, when in cov[pos].items():
+            pairs.setdefault((sites[i]["id"], f), (when, False))
     # write: new sites first (evidence rows point to them), then the rest
     if new_idx:
         bulk_insert(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from plumetrace.errors import NotFoundError
 from plumetrace.store.models import Detection, Flight, FlightAudit, Site
 
-__all__ = ["data_extent", "detection_image", "map_layers"]
+__all__ = ["data_extent", "detection_image", "map_layers", "overlay_sha"]
 
 Box = tuple[float, float, float, float]
 _R68 = 1.51  # 68 % radius of a 2-D Gaussian, in sigmas
@@ -174,9 +174,17 @@ def detection_image(session: Session, detection_id: str) -> str:
         No such detection, or it has no overlay.
     """
     props = session.scalar(select(Detection.properties).where(Detection.id == detection_id))
-    image = (props or {}).get("image")
-    if not isinstance(image, dict) or "sha256" not in image:
+    sha = overlay_sha(props)
+    if sha is None:
         raise NotFoundError(f"no overlay image for detection {detection_id!r}")
+    return sha
+
+
+def overlay_sha(properties: dict[str, Any] | None) -> str | None:
+    """Return the SHA-256 of the overlay image a detection's properties name, if any."""
+    image = (properties or {}).get("image")
+    if not isinstance(image, dict) or "sha256" not in image:
+        return None
     return str(image["sha256"])
 
 

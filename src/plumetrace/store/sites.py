@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 from plumetrace.errors import InvalidParameterError, NotFoundError
+from plumetrace.store.map import overlay_sha
 from plumetrace.store.models import (
     Assignment,
     Attachment,
@@ -243,12 +244,14 @@ def site_detail(session: Session, site_id: str, *, max_items: int = 200) -> dict
         session,
         select(
             d.id, d.flight_id, d.time, d.kind, d.gas, d.lat, d.lon, d.uncertainty_m,
-            d.rate_kg_h, d.rate_lo_kg_h, d.rate_hi_kg_h, d.score,
+            d.rate_kg_h, d.rate_lo_kg_h, d.rate_hi_kg_h, d.score, d.properties,
         )
         .where(d.site_id == site_id)
         .order_by(d.time.desc())
         .limit(max_items),
     )  # fmt: skip
+    for det in out["detections"]:  # whether GET /api/detections/{id}/image has a picture
+        det["has_image"] = overlay_sha(det.pop("properties")) is not None
     r = Report
     out["reports"] = _all(
         session,

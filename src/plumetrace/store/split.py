@@ -159,8 +159,8 @@ def split_site(
         pairs = {(sid, f): (t, True) for f, t in flights}
         grp = labels == g
         lat_g, lon_g = float(lat[grp].mean()), float(lon[grp].mean())
-        for f in _coverage_flights(session, [lat_g], [lon_g])[0]:
-            pairs.setdefault((sid, f), (now, False))
+        for f, when in _coverage_flights(session, [lat_g], [lon_g])[0].items():
+            pairs.setdefault((sid, f), (when, False))
         mark_passes(session, pairs)
         recompute_site(session, sid, model, now)
         created.append(sid)

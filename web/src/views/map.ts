@@ -36,7 +36,16 @@ function sitesAsFeatures(sites: SiteRow[]): FeatureCollection {
   };
 }
 
+/** "#/map/LAT/LON/ZOOM" opens the map there (a dossier's "Show on the map"). */
+export function focusOf(params: string[]): { lat: number; lon: number; zoom: number } | null {
+  if (params.length !== 3) return null;
+  const [lat, lon, zoom] = params.map(Number) as [number, number, number];
+  const ok = Math.abs(lat) <= 90 && Math.abs(lon) <= 180 && zoom >= 1 && zoom <= 19;
+  return ok ? { lat, lon, zoom: Math.round(zoom) } : null;
+}
+
 export async function renderMap(main: HTMLElement, ctx: ViewContext): Promise<void> {
+  const focus = focusOf(ctx.params);
   const n = notice();
   const status = h("span", { class: "muted", id: "map-status" });
   const reloadArea = h("button", { type: "button", class: "secondary" }, "Load this area");
@@ -112,7 +121,8 @@ export async function renderMap(main: HTMLElement, ctx: ViewContext): Promise<vo
         status.textContent = `${sites.length} site(s)`;
         return;
       }
-      show(answer.layers, answer.basemap, answer.bbox, bbox === undefined);
+      show(answer.layers, answer.basemap, answer.bbox, bbox === undefined && focus === null);
+      if (bbox === undefined && focus !== null) map.setView([focus.lat, focus.lon], focus.zoom);
       status.textContent = `${answer.layers.sites.features.length} site(s), ${answer.layers.tracks.features.length} track(s)`;
     } catch (err) {
       status.textContent = "";

@@ -90,7 +90,8 @@ export async function renderSite(main: HTMLElement, ctx: ViewContext): Promise<v
       h(
         "p",
         { class: "muted" },
-        `Version ${site.version} · assigned to ${mine ? mine.user : "nobody"}`,
+        link(path("map", site.lat.toFixed(5), site.lon.toFixed(5), "16"), "Show on the map"),
+        ` · Version ${site.version} · assigned to ${mine ? mine.user : "nobody"}`,
         site.merged_into ? [" · merged into ", link(path("site", site.merged_into), site.merged_into)] : null,
       ),
     );
@@ -290,8 +291,19 @@ function timelineStrip(ms: Moment[]): Child {
 }
 
 function images(site: SiteDetail, urls: string[]): Child {
-  const pics = site.attachments.filter((a) => a.media_type.startsWith("image/"));
-  if (!pics.length) return null;
+  // plume overlays (the enhancement cut to each plume's outline) first, then attached images
+  const plumes = site.detections
+    .filter((d) => d.has_image)
+    .map((d) => ({
+      path: `/api/detections/${d.id}/image`,
+      caption: `plume ${d.flight_id}, ${fmt.date(d.time)}, ${fmt.rate(d.rate_kg_h, d.rate_lo_kg_h, d.rate_hi_kg_h)}`,
+      kind: "chip plume-chip",
+    }));
+  const pics = site.attachments
+    .filter((a) => a.media_type.startsWith("image/"))
+    .map((a) => ({ path: `/api/attachments/${a.sha256}`, caption: a.filename, kind: "chip" }));
+  const all = [...plumes, ...pics];
+  if (!all.length) return null;
   return h(
     "section",
     { class: "card", "aria-labelledby": "img-h" },
@@ -299,21 +311,16 @@ function images(site: SiteDetail, urls: string[]): Child {
     h(
       "div",
       { class: "chips" },
-      pics.map((a) => {
-        const img = h("img", { alt: a.filename, loading: "lazy" });
-        blob(`/api/attachments/${a.sha256}`)
+      all.map((pic) => {
+        const img = h("img", { alt: pic.caption, loading: "lazy" });
+        blob(pic.path)
           .then((b) => {
             const u = URL.createObjectURL(b);
             urls.push(u);
             img.src = u;
           })
           .catch(() => img.replaceWith(h("span", { class: "muted" }, "image unavailable")));
-        return h(
-          "figure",
-          { class: "chip" },
-          img,
-          h("figcaption", null, a.filename),
-        );
+        return h("figure", { class: pic.kind }, img, h("figcaption", null, pic.caption));
       }),
     ),
   );
