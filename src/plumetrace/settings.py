@@ -41,6 +41,18 @@ class Settings(BaseSettings):
     default: the map works offline on its own layers."""
     producer: str = Field(default="plumetrace surveillance program", min_length=1, max_length=200)
     """Our name as partners see it (the STIX identity that creates every shared object)."""
+    login_window_min: float = Field(default=15.0, gt=0, le=24 * 60)
+    """Failed logins count against the limits below for this many minutes."""
+    login_failures_per_user_client: int = Field(default=5, ge=1)
+    """Failed logins for one user name from one client address before it must wait."""
+    login_failures_per_client: int = Field(default=20, ge=1)
+    """Failed logins from one client address (any names) before it must wait."""
+    login_failures_per_user: int = Field(default=50, ge=1)
+    """Failed logins for one user name (any clients) before it must wait: caps a guessing
+    attack spread over many addresses without letting one address lock a user out."""
+    verify_audit_on_start: bool = True
+    """Recompute the audit log's hash chain when the API starts (logged; also at
+    GET /api/audit/verify and by ``plumetrace audit-log verify``)."""
 
     @property
     def url(self) -> str:

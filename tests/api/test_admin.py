@@ -39,3 +39,32 @@ def test_audit_verify(api: Api) -> None:
     assert bad["ok"] is False and "no longer in the chain" in bad["problems"][0]
     for who in ("ana", "lia"):
         assert api.get("/api/audit/verify", who).status_code == 403
+
+
+def test_admin_revokes_tokens_and_deactivates_users(api: Api) -> None:
+    ana = api.user_ids["ana"]
+    assert api.get("/api/auth/me", "ana").status_code == 200
+    r = api.post(f"/api/users/{ana}/revoke-tokens", "adm")
+    assert r.status_code == 200 and r.json() == {"revoked": 1}
+    assert api.get("/api/auth/me", "ana").status_code == 401  # logged out everywhere
+    # deactivated: tokens gone at once and no new login; reactivated: may log in again
+    assert api.get("/api/auth/me", "bob").status_code == 200
+    off = api.client.put("/api/users/bob/active", headers=api.auth("adm"), json={"active": False})
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert api.get("/api/auth/me", "bob").status_code == 401
+    login = {"name": "bob", "password": api.passwords["bob"]}
+    assert api.client.post("/api/auth/login", json=login).status_code == 401
+    on = api.client.put("/api/users/bob/active", headers=api.auth("adm"), json={"active": True})
+    assert on.status_code == 200
+    assert api.client.post("/api/auth/login", json=login).status_code == 200
+    # the last active admin cannot be switched off; nobody else may do any of this
+    adm = api.client.put("/api/users/adm/active", headers=api.auth("adm"), json={"active": False})
+    assert adm.status_code == 409 and "last active admin" in adm.json()["detail"]
+    for who in ("sue", "lia"):
+        assert api.post(f"/api/users/{ana}/revoke-tokens", who).status_code == 403
+    trail = api.get(
+        "/api/audit/events", "adm", params={"entity": "user", "entity_id": api.user_ids["bob"]}
+    ).json()["events"]
+    actions = [e["action"] for e in trail]
+    assert actions[:3] == ["auth.login", "user.activate", "auth.login_failed"]
+    assert "user.deactivate" in actions

@@ -74,3 +74,29 @@ def test_one_time_password_must_be_changed_first(api: Api) -> None:
     assert fresh["must_change_password"] is False
     hdr = {"Authorization": f"Bearer {fresh['access_token']}"}
     assert api.client.get("/api/sites", headers=hdr).status_code == 200
+
+
+def test_login_is_throttled_after_failures(api: Api) -> None:
+    app = api.client.app
+    app.state.settings = app.state.settings.model_copy(  # type: ignore[attr-defined]
+        update={"login_failures_per_user_client": 2}
+    )
+    wrong = {"name": "ana", "password": "wrong"}
+    assert [api.client.post("/api/auth/login", json=wrong).status_code for _ in range(2)] == [
+        401,
+        401,
+    ]  # each failure committed and counted, though the request failed
+    right = {"name": "ana", "password": api.passwords["ana"]}
+    r = api.client.post("/api/auth/login", json=right)
+    assert r.status_code == 429 and r.json() == {
+        "detail": "too many failed logins: wait before trying again"
+    }
+    assert 0 < int(r.headers["Retry-After"]) <= 15 * 60 + 1
+    other = api.client.post("/api/auth/login", json={"name": "bob", "password": "x"})
+    assert other.status_code == 401  # another user from the same client is still checked
+    trail = api.get(
+        "/api/audit/events", "adm", params={"entity": "user", "entity_id": api.user_ids["ana"]}
+    ).json()["events"]
+    actions = [e["action"] for e in trail if e["action"].startswith("auth.")]
+    assert actions == ["auth.login_throttled", "auth.login_failed", "auth.login_failed"]
+    assert trail[1]["after"] == {"name": "ana", "client": "testclient", "known_user": True}

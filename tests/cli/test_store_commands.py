@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from plumetrace.cli.app import main
+from plumetrace.errors import AuthError
 from plumetrace.io.tables import read_json, write_json
 from plumetrace.store.migrate import head_revision
 from plumetrace.store.sites import SITE_FIELDS
@@ -127,6 +128,31 @@ def test_users_add_prints_a_one_time_password(
     assert main(["users", "add", "bob", "--role", "king"]) == 2
     assert main(["users", "list"]) == 0
     assert "ana" in capsys.readouterr().out
+
+
+def test_users_revoke_deactivate_activate(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import timedelta
+
+    from plumetrace.settings import Settings
+    from plumetrace.store.engine import make_engine, session_scope
+    from plumetrace.store.users import find_user, issue_token, user_for_token
+
+    assert main(["users", "add", "ana", "--role", "analyst"]) == 0
+    engine = make_engine(Settings().url)
+    with session_scope(engine, write=True) as s:
+        token, _ = issue_token(s, find_user(s, "ana"), timedelta(hours=1))
+    capsys.readouterr()
+    assert main(["users", "revoke", "ana"]) == 0
+    assert "ana: 1 token(s) revoked" in capsys.readouterr().out
+    with session_scope(engine) as s, pytest.raises(AuthError):
+        user_for_token(s, token)
+    assert main(["users", "deactivate", "ana"]) == 0
+    assert main(["users", "list"]) == 0
+    assert "disabled" in capsys.readouterr().out
+    assert main(["users", "activate", "ana"]) == 0
+    assert main(["users", "revoke", "nobody"]) == 2
+    assert "no user 'nobody'" in capsys.readouterr().err
+    engine.dispose()
 
 
 def test_context_load_sets_exposure(

@@ -34,17 +34,24 @@ STAFF_ROUTES = ("#/queue", "#/map", "#/orgs", "#/leads", "#/dashboard", "#/fligh
 @contextmanager
 def as_user(browser: Any, server: Server, name: str | None) -> Iterator[Page]:
     """A fresh browser context (own sessionStorage), logged in as ``name`` unless None;
-    fails the test on any uncaught page error."""
+    fails the test on any uncaught page error or anything the page's strict
+    Content-Security-Policy had to block (an inline script or style, a foreign origin)."""
     context = browser.new_context(viewport=VIEWPORT, base_url=server.url, accept_downloads=True)
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
+    blocked: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     try:
         if name is not None:
             login(page, server, name)
         yield page
         assert not errors, f"uncaught errors in the page: {errors}"
+        assert not blocked, f"the Content-Security-Policy blocked: {blocked}"
     finally:
         context.close()
 

@@ -13,6 +13,9 @@ function applyAttrs(el: Element, attrs: Attrs | null | undefined): void {
       el.addEventListener(key.replace(/^on/, ""), value);
     } else if (key === "value" && "value" in el) {
       (el as HTMLInputElement).value = String(value);
+    } else if (key === "style" && "style" in el) {
+      // through the CSSOM: the page's Content-Security-Policy blocks style attributes
+      (el as HTMLElement).style.cssText = String(value);
     } else {
       el.setAttribute(key, value === true ? "" : String(value));
     }

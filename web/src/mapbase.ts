@@ -216,7 +216,8 @@ export function sitesLayer(fc: FeatureCollection, onSite: (id: string) => void):
     },
     onEachFeature: (f, layer) => {
       const p = props(f);
-      layer.bindTooltip(`${String(p.id)} · ${String(p.status)} · ${fmt.pct(p.confidence as number)}`);
+      // an element, not a string: Leaflet would parse a string as HTML
+      layer.bindTooltip(h("span", null, `${String(p.id)} · ${String(p.status)} · ${fmt.pct(p.confidence as number)}`));
       layer.on("click", () => onSite(String(p.id)));
     },
   });

@@ -7,20 +7,26 @@ when the app stops. Serve with ``uvicorn --factory plumetrace.api:create_app``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 import plumetrace
 from plumetrace.api.errors import install_error_handlers
+from plumetrace.api.headers import install_security_headers
 from plumetrace.api.routes import ROUTERS
 from plumetrace.api.web import mount_workbench
 from plumetrace.settings import Settings
-from plumetrace.store.engine import make_engine
+from plumetrace.store.audit_log import AuditVerification, verify
+from plumetrace.store.engine import make_engine, session_scope
 from plumetrace.store.migrate import ensure_current
 
 __all__ = ["create_app"]
+
+_log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,7 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     Notes
     -----
     The database must already be migrated (``plumetrace db upgrade``); the app refuses to
-    start otherwise. OpenAPI documentation is served at ``/docs``.
+    start otherwise. At start it verifies the audit log's hash chain (setting
+    ``verify_audit_on_start``; the outcome is logged and kept on ``app.state.audit``).
+    Every response carries security headers (:mod:`plumetrace.api.headers`). OpenAPI
+    documentation is served at ``/docs``.
     """
     cfg = settings if settings is not None else Settings()
 
@@ -45,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             ensure_current(engine)
             app.state.engine = engine
+            app.state.audit = _verify_audit(engine) if cfg.verify_audit_on_start else None
             yield
         finally:
             app.state.engine = None
@@ -62,8 +72,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = cfg
     app.state.engine = None
+    app.state.audit = None
     install_error_handlers(app)
+    install_security_headers(app, cfg.basemap_url)
     for router in ROUTERS:
         app.include_router(router)
     mount_workbench(app)
     return app
+
+
+def _verify_audit(engine: Engine) -> AuditVerification:
+    """Recompute the audit log's hash chain; log the outcome (an error if broken).
+
+    A broken chain does not stop the API (that would let tampering deny service): it is
+    reported in the log, at ``GET /api/audit/verify`` and by ``plumetrace audit-log
+    verify``.
+    """
+    with session_scope(engine) as session:
+        result = verify(session)
+    if result.ok:
+        _log.info("audit log intact: %d events, head %d", result.events, result.head_seq)
+    else:
+        _log.error("audit log BROKEN: %s", "; ".join(result.problems[:5]))
+    return result

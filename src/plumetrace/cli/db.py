@@ -108,3 +108,37 @@ def list_cmd() -> None:
         for u in list_users(s):
             state = "active" if u["active"] else "disabled"
             console.print(f"{u['name']:24} {u['role']:11} {state}")
+
+
+@users_app.command("revoke")
+def revoke_cmd(name: Annotated[str, typer.Argument(help="User name or id.")]) -> None:
+    """Log a user out everywhere: revoke every token they hold (audited)."""
+    from plumetrace.store.engine import session_scope
+    from plumetrace.store.users import find_user, revoke_tokens
+
+    with session_scope(open_store(), write=True) as s:
+        user = find_user(s, name)
+        n = revoke_tokens(s, user, actor=actor())
+    console.print(f"{user.name}: {n} token(s) revoked")
+
+
+def _set_active(name: str, active: bool) -> None:
+    from plumetrace.store.engine import session_scope
+    from plumetrace.store.users import find_user, set_active
+
+    with session_scope(open_store(), write=True) as s:
+        user = find_user(s, name)
+        set_active(s, user, active, actor=actor())
+    console.print(f"{user.name} is now {'active' if active else 'disabled (tokens revoked)'}")
+
+
+@users_app.command("deactivate")
+def deactivate_cmd(name: Annotated[str, typer.Argument(help="User name or id.")]) -> None:
+    """Stop a user from logging in and revoke their tokens at once (audited)."""
+    _set_active(name, False)
+
+
+@users_app.command("activate")
+def activate_cmd(name: Annotated[str, typer.Argument(help="User name or id.")]) -> None:
+    """Let a deactivated user log in again (audited)."""
+    _set_active(name, True)

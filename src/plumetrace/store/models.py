@@ -299,6 +299,21 @@ class Token(Base):
     expires: Mapped[datetime]
 
 
+class LoginAttempt(Base):
+    """One password login attempt: what login throttling counts (kept one day)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_name_time", "name", "time"),
+        Index("ix_login_attempts_client_time", "client", "time"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    client: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
 class Review(Base):
     """An analyst's decision on a site: confirm, reject or needs-collection."""
 

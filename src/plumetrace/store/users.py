@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from plumetrace.errors import AuthError, ConflictError, InvalidParameterError, NotFoundError
@@ -31,6 +31,8 @@ __all__ = [
     "issue_token",
     "list_users",
     "revoke_token",
+    "revoke_tokens",
+    "set_active",
     "user_for_token",
 ]
 
@@ -138,6 +140,54 @@ def user_for_token(session: Session, token: str) -> User:
 def revoke_token(session: Session, token: str) -> None:
     """Forget a token (logout)."""
     session.execute(delete(Token).where(Token.token_hash == token_digest(token)))
+
+
+def revoke_tokens(session: Session, user: User, *, actor: str) -> int:
+    """Revoke every token of ``user`` (logged out everywhere); return how many."""
+    held = select(func.count()).select_from(Token).where(Token.user_id == user.id)
+    n = int(session.scalar(held) or 0)
+    session.execute(delete(Token).where(Token.user_id == user.id))
+    append_event(
+        session,
+        actor=actor,
+        action="user.revoke_tokens",
+        entity="user",
+        entity_id=user.id,
+        after={"tokens": n},
+    )
+    return n
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: str) -> None:
+    """Activate or deactivate ``user``; deactivating also revokes their tokens.
+
+    Raises
+    ------
+    ConflictError
+        Deactivating the last active admin (nobody could administer the users).
+    """
+    if user.active == active:
+        return
+    if not active and user.role == "admin":
+        admins = session.scalars(
+            select(User.id).where(User.role == "admin", User.active.is_(True))
+        ).all()
+        if list(admins) == [user.id]:
+            raise ConflictError(f"{user.name} is the last active admin: add another first")
+    before = {"active": user.active}
+    user.active = active
+    if not active:
+        session.execute(delete(Token).where(Token.user_id == user.id))
+    session.flush()
+    append_event(
+        session,
+        actor=actor,
+        action="user.activate" if active else "user.deactivate",
+        entity="user",
+        entity_id=user.id,
+        before=before,
+        after={"active": active},
+    )
 
 
 def find_user(session: Session, name_or_id: str) -> User:

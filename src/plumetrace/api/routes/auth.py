@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from plumetrace.api.deps import (
@@ -20,7 +21,8 @@ from plumetrace.api.deps import (
 )
 from plumetrace.security import ROLES
 from plumetrace.settings import Settings
-from plumetrace.store.users import authenticate, change_password, issue_token, revoke_token
+from plumetrace.store.logins import LoginPolicy, attempt_login
+from plumetrace.store.users import change_password, issue_token, revoke_token
 
 __all__ = ["router"]
 
@@ -37,14 +39,38 @@ class LoginBody(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-@router.post("/api/auth/login", **allow(PUBLIC))
+def login_policy(settings: Settings) -> LoginPolicy:
+    """Return the login throttling the settings configure."""
+    return LoginPolicy(
+        window=timedelta(minutes=settings.login_window_min),
+        per_user_client=settings.login_failures_per_user_client,
+        per_client=settings.login_failures_per_client,
+        per_user=settings.login_failures_per_user,
+    )
+
+
+@router.post(
+    "/api/auth/login",
+    response_model=None,
+    responses={
+        401: {"description": "Wrong user name or password (which one is not said)."},
+        429: {"description": "Too many failed logins: wait `Retry-After` seconds."},
+    },
+    **allow(PUBLIC),
+)
 def login(
     body: LoginBody,
+    request: Request,
     session: WriteSession,
     settings: Annotated[Settings, Depends(app_settings)],
-) -> dict[str, Any]:
-    """Exchange a name and password for a bearer token."""
-    user = authenticate(session, body.name, body.password)
+) -> dict[str, Any] | JSONResponse:
+    """Exchange a name and password for a bearer token (throttled after failures)."""
+    client = request.client.host if request.client is not None else "unknown"
+    outcome = attempt_login(session, body.name, body.password, client, login_policy(settings))
+    user = outcome.user
+    if user is None:  # answered, not raised: the session commits, so the failure counts
+        headers = {"Retry-After": str(outcome.retry_after_s)} if outcome.status == 429 else None
+        return JSONResponse({"detail": outcome.message}, outcome.status, headers=headers)
     token, expires = issue_token(session, user, timedelta(hours=settings.token_ttl_h))
     return present(
         {

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from plumetrace.api.deps import CurrentUser, ReadSession, WriteSession, allow, present
 from plumetrace.store.partners import find_partner
-from plumetrace.store.users import add_user, list_users
+from plumetrace.store.users import add_user, find_user, list_users, revoke_tokens, set_active
 
 __all__ = ["router"]
 
@@ -45,3 +45,26 @@ def create_user(body: NewUser, session: WriteSession, user: CurrentUser) -> dict
 def users(session: ReadSession) -> dict[str, Any]:
     """List every user (never a password hash)."""
     return present({"users": list_users(session)})
+
+
+@router.post("/api/users/{user_id}/revoke-tokens", **allow("admin"))
+def revoke(user_id: str, session: WriteSession, user: CurrentUser) -> dict[str, Any]:
+    """Log a user out everywhere: revoke every token they hold."""
+    return {"revoked": revoke_tokens(session, find_user(session, user_id), actor=user.name)}
+
+
+class Activity(BaseModel):
+    """Whether a user may log in."""
+
+    model_config = ConfigDict(extra="forbid")
+    active: bool
+
+
+@router.put("/api/users/{user_id}/active", **allow("admin"))
+def activate(
+    user_id: str, body: Activity, session: WriteSession, user: CurrentUser
+) -> dict[str, Any]:
+    """Activate or deactivate a user (deactivating revokes their tokens at once)."""
+    target = find_user(session, user_id)
+    set_active(session, target, body.active, actor=user.name)
+    return {"id": target.id, "name": target.name, "active": target.active}
