@@ -38,6 +38,17 @@ class ConfigurationError(PlumetraceError, ValueError):
     """A setting or option combination cannot work."""
 
 
+_MAX_PROBLEM = 500
+"""Longest problem text a message carries; longer ones (echoing a huge value) are cut."""
+
+
+def _shorten(problem: str) -> str:
+    """Cut the middle out of an overlong problem text, keeping its start and its end."""
+    if len(problem) <= _MAX_PROBLEM:
+        return problem
+    return f"{problem[:320]} … {problem[-160:]}"
+
+
 class DataSourceError(PlumetraceError, OSError):
     """A file or dataset cannot be read or written.
 
@@ -46,11 +57,14 @@ class DataSourceError(PlumetraceError, OSError):
     path : str or Path or None
         The file at fault; it is named in the message.
     problem : str
-        What is wrong, in one sentence without a trailing full stop.
+        What is wrong, in one sentence without a trailing full stop. A problem text
+        longer than 500 characters (one quoting a huge value from the file) loses its
+        middle, so the message stays one readable line.
     """
 
     def __init__(self, path: str | Path | None, problem: str) -> None:
         self.path = None if path is None else Path(path)
+        problem = _shorten(problem)
         self.problem = problem
         text = problem if path is None else f"{path}: {problem}"
         super().__init__(text)

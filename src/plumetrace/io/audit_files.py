@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-import shapely.geometry
 
 from plumetrace.errors import FormatError
 from plumetrace.io.evidence import file_digest
-from plumetrace.io.geojson import read_geojson
+from plumetrace.io.geojson import geometry_shape, read_geojson
 from plumetrace.io.tables import read_json
 
 __all__ = ["AuditRecord", "read_audit"]
@@ -63,10 +62,11 @@ def read_audit(path: str | Path) -> AuditRecord:
     if not geo.exists():
         raise FormatError(p, f"its map features {geo.name} are missing (audit writes both)")
     features = read_geojson(geo)["features"]
-    kinds = {f["properties"].get("kind") for f in features}
-    if "track" not in kinds:
+    if not any(f["properties"].get("kind") == "track" for f in features):
         raise FormatError(geo, "no track feature: is this an audit's GeoJSON?")
-    bounds = shapely.total_bounds([shapely.geometry.shape(f["geometry"]) for f in features])
+    bounds = shapely.total_bounds(
+        [geometry_shape(f["geometry"], geo, f"features[{i}]") for i, f in enumerate(features)]
+    )
     return AuditRecord(
         report=report,
         features=features,

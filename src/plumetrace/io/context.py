@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from plumetrace.errors import DataSourceError, FormatError
-from plumetrace.io.geojson import read_geojson, write_geojson
-from plumetrace.io.geotiff import write_geotiff
+from plumetrace.io.geojson import geometry_shape, read_geojson, write_geojson
+from plumetrace.io.geotiff import check_read_size, write_geotiff
 from plumetrace.sites.context import Features, PopulationGrid
 
 __all__ = [
@@ -85,6 +85,7 @@ def read_population(
         one band, or negative persons.
     """
     import rasterio
+    from rasterio._err import CPLE_BaseError
     from rasterio.errors import NotGeoreferencedWarning, RasterioError
     from rasterio.transform import Affine
     from rasterio.warp import transform_bounds
@@ -112,8 +113,12 @@ def read_population(
                 xmin, ymin, xmax, ymax = transform_bounds(
                     "EPSG:4326", src.crs, west, south, east, north, densify_pts=21
                 )
+                if a == 0 or e == 0:
+                    raise FormatError(p, f"degenerate transform {tuple(src.transform)[:6]}")
                 cols = sorted(((xmin - c) / a, (xmax - c) / a))
                 rows = sorted(((ymin - f) / e, (ymax - f) / e))
+                if not all(map(math.isfinite, (*cols, *rows))):
+                    raise DataSourceError(p, f"the bounding box {bbox} does not overlap the raster")
                 col0, row0 = max(math.floor(cols[0]), 0), max(math.floor(rows[0]), 0)
                 col1 = min(math.ceil(cols[1]), src.width)
                 row1 = min(math.ceil(rows[1]), src.height)
@@ -121,10 +126,14 @@ def read_population(
                     raise DataSourceError(p, f"the bounding box {bbox} does not overlap the raster")
                 window = Window(col0, row0, col1 - col0, row1 - row0)
                 c, f = c + col0 * a, f + row0 * e
+            if window is None:
+                check_read_size(p, 1, src.height, src.width, src.dtypes[0])
+            else:
+                check_read_size(p, 1, int(window.height), int(window.width), src.dtypes[0])
             data = src.read(1, window=window, masked=True)
             crs = _crs_text(src.crs)
-    except RasterioError as exc:
-        raise FormatError(p, f"not a readable GeoTIFF ({exc})") from None
+    except (RasterioError, CPLE_BaseError) as exc:  # GDAL's errors are not all RasterioErrors
+        raise FormatError(p, f"not a readable GeoTIFF ({' '.join(str(exc).split())})") from None
     values = np.ma.filled(data.astype(np.float64), np.nan)
     if np.nanmin(values, initial=0.0) < 0:
         bad = int(np.count_nonzero(values < 0))
@@ -170,14 +179,18 @@ def _read_collection_fast(path: Path) -> tuple[list[dict[str, Any]], list[Any]] 
     without geometry, or a ``residential`` field GDAL did not type as boolean (the
     general reader then names the feature at fault).
     """
-    import pyogrio.errors
     import pyogrio.raw
     import shapely
+    import shapely.errors
 
     try:
-        meta, _fids, wkb, fields = pyogrio.raw.read(str(path), read_geometry=True)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError):
-        return None
+        with warnings.catch_warnings():
+            # GDAL's warnings (e.g. "Unsupported geometry type ... NULL geometry") concern
+            # features the general reader then names in its error
+            warnings.simplefilter("ignore", RuntimeWarning)
+            meta, _fids, wkb, fields = pyogrio.raw.read(str(path), read_geometry=True)
+    except (RuntimeError, OSError, ValueError):  # pyogrio's errors are RuntimeErrors;
+        return None  # undecodable field names are a ValueError
     if wkb is None or len(wkb) == 0:
         return None
     names = [str(n) for n in meta["fields"]]
@@ -193,7 +206,10 @@ def _read_collection_fast(path: Path) -> tuple[list[dict[str, Any]], list[Any]] 
     props: list[dict[str, Any]] = [
         {"residential": residential[i], **{k: col[i] for k, col in kinds.items()}} for i in range(n)
     ]
-    geoms = list(shapely.from_wkb(wkb))
+    try:
+        geoms = list(shapely.from_wkb(wkb))
+    except (shapely.errors.ShapelyError, ValueError, TypeError):
+        return None
     if any(g is None for g in geoms):
         return None
     return props, geoms
@@ -223,7 +239,6 @@ def read_buildings(path: str | Path) -> Features:
         is not a boolean.
     """
     import shapely
-    from shapely.geometry import shape
 
     p = Path(path)
     fast = _read_collection_fast(p)
@@ -232,7 +247,10 @@ def read_buildings(path: str | Path) -> Features:
     else:
         doc = read_geojson(p)
         props_list = [f["properties"] for f in doc["features"]]
-        geoms = [shape(f["geometry"]) for f in doc["features"]]
+        geoms = [
+            geometry_shape(f["geometry"], p, f"features[{i}]")
+            for i, f in enumerate(doc["features"])
+        ]
     buildings: list[Any] = []
     flags: list[bool | None] = []
     facilities: dict[str, list[Any]] = {kind: [] for kind in _FACILITY_KINDS}
@@ -333,6 +351,7 @@ def population_bounds(path: str | Path) -> tuple[float, float, float, float]:
         As :func:`read_population`.
     """
     import rasterio
+    from rasterio._err import CPLE_BaseError
     from rasterio.errors import RasterioError
     from rasterio.warp import transform_bounds
 
@@ -344,6 +363,6 @@ def population_bounds(path: str | Path) -> tuple[float, float, float, float]:
             if src.crs is None:
                 raise FormatError(p, "the population raster is not georeferenced")
             w, s, e, n = transform_bounds(src.crs, "EPSG:4326", *src.bounds, densify_pts=21)
-    except RasterioError as exc:
-        raise FormatError(p, f"not a readable GeoTIFF ({exc})") from None
+    except (RasterioError, CPLE_BaseError) as exc:  # GDAL's errors are not all RasterioErrors
+        raise FormatError(p, f"not a readable GeoTIFF ({' '.join(str(exc).split())})") from None
     return float(w), float(s), float(e), float(n)

@@ -50,7 +50,7 @@ def _crs_from_css(css: str | None, source: Path) -> str | None:
 def _utm_crs(zone_text: str, hemi_text: str, datum: str | None, source: Path) -> str | None:
     try:
         zone = int(float(zone_text))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise FormatError(source, f"map info: UTM zone {zone_text!r} is not a number") from None
     if not 1 <= zone <= 60:
         raise FormatError(source, f"map info: UTM zone {zone} is outside 1-60")
@@ -125,6 +125,8 @@ def georef_from_envi(
             raise FormatError(
                 src, f"map info: rotation {named['rotation']!r} is not a number"
             ) from None
+        if not math.isfinite(rotation):
+            raise FormatError(src, f"map info: rotation must be finite, got {named['rotation']!r}")
     rho = math.radians(rotation)
     cos_r, sin_r = (1.0, 0.0) if rotation == 0 else (math.cos(rho), math.sin(rho))
     a, b, d, e = xs * cos_r, ys * sin_r, xs * sin_r, -ys * cos_r

@@ -285,7 +285,8 @@ def _wavelength_scale(fields: Mapping[str, str], source: Path, wl: NDArray[np.fl
     if low in _NANOMETRE_UNITS:
         return 1.0
     if low in _GUESS_UNITS:
-        micro = bool(np.nanmax(np.abs(wl)) < 50.0) if wl.size else False
+        finite = np.abs(wl[np.isfinite(wl)])
+        micro = bool(finite.max() < 50.0) if finite.size else False
         logger.warning(
             "%s: wavelength units %s; the values look like %s",
             source,

@@ -99,7 +99,10 @@ def file_digest(path: Path) -> str:
 def parse_time(text: str, where: str = "time") -> datetime:
     """Parse an ISO 8601 time; a time without a zone is UTC. Raises ValueError."""
     t = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+    try:
+        return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"{text.strip()[:40]!r} is out of the range of dates") from None
 
 
 def parse_time_option(text: str, name: str = "time") -> datetime:
@@ -119,11 +122,28 @@ def parse_time_option(text: str, name: str = "time") -> datetime:
 
 
 def _num(path: Path, where: str, value: Any, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise FormatError(path, f"{where} must be a finite number, got {value!r}")
-    if positive and value <= 0:
+    number = math.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond float's range
+            raise FormatError(
+                path, f"{where} must be a finite number, got a huge integer"
+            ) from None
+    if not math.isfinite(number):
+        raise FormatError(path, f"{where} must be a finite number, got {_show(value)}")
+    if positive and number <= 0:
         raise FormatError(path, f"{where} must be > 0, got {value!r}")
-    return float(value)
+    return number
+
+
+def _show(value: Any) -> str:
+    """``repr`` of a value from a document, cut short (and safe for huge integers)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer beyond int->str's digit limit
+        return "a huge integer"
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def _opt(path: Path, where: str, value: Any) -> float | None:
@@ -163,8 +183,8 @@ def _plumes(path: Path, doc: dict[str, Any]) -> list[DetectionRecord]:
         score = _opt(path, f"{where} confidence", p.get("confidence"))
         key = str(p.get("id", feat.get("id", i)))
         keep = {k: v for k, v in p.items() if k not in ("source_lat", "source_lon")}
-        geometry = feat.get("geometry") or {}
-        if geometry.get("type") in ("Polygon", "MultiPolygon"):
+        geometry = feat.get("geometry")
+        if isinstance(geometry, dict) and geometry.get("type") in ("Polygon", "MultiPolygon"):
             keep["outline"] = geometry  # the plume's outline, for the map
         out.append(
             DetectionRecord(

@@ -32,7 +32,7 @@ from plumetrace.errors import FormatError, InvalidParameterError
 from plumetrace.io._atomic import atomic_write_bytes
 from plumetrace.io.tables import read_json, to_jsonable
 
-__all__ = ["FOREIGN_MEMBER", "GEOMETRY_TYPES", "read_geojson", "write_geojson"]
+__all__ = ["FOREIGN_MEMBER", "GEOMETRY_TYPES", "geometry_shape", "read_geojson", "write_geojson"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ GEOMETRY_TYPES: Mapping[str, int] = {
 (1: one position). ``GeometryCollection`` holds ``geometries`` instead."""
 
 _DIGITS = 7  # decimals of written coordinates: 1e-7 degree is about 1 cm
+_MAX_COLLECTION_DEPTH = 32  # GeometryCollections nested deeper are refused (RFC 7946 3.1.8)
 _FEATURE_KEYS = frozenset({"type", "id", "geometry", "properties"})
 
 
@@ -64,7 +65,10 @@ class _GeoJSONError(ValueError):
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise _GeoJSONError(f"coordinate {value!r} is not a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float's range
+        raise _GeoJSONError("coordinate is a huge integer, not a finite number") from None
     if not math.isfinite(number):
         raise _GeoJSONError(f"coordinate {number} is not finite")
     return number
@@ -108,7 +112,7 @@ def _coordinates(value: Any, depth: int, digits: int | None) -> list[Any]:
     return [round(v, digits) + 0.0 for v in numbers]  # + 0.0 turns -0.0 into 0.0
 
 
-def _geometry(obj: Any, digits: int | None) -> dict[str, Any]:
+def _geometry(obj: Any, digits: int | None, depth: int = 0) -> dict[str, Any]:
     """Return a checked copy of a GeoJSON geometry (mapping or ``__geo_interface__``)."""
     if obj is None:
         raise _GeoJSONError("has no geometry")
@@ -121,7 +125,14 @@ def _geometry(obj: Any, digits: int | None) -> dict[str, Any]:
         parts = obj.get("geometries")
         if not isinstance(parts, list | tuple):
             raise _GeoJSONError('GeometryCollection has no "geometries" array')
-        return {"type": kind, "geometries": [_geometry(part, digits) for part in parts]}
+        if depth >= _MAX_COLLECTION_DEPTH:
+            raise _GeoJSONError(
+                f"GeometryCollections nested more than {_MAX_COLLECTION_DEPTH} deep"
+            )
+        return {
+            "type": kind,
+            "geometries": [_geometry(part, digits, depth + 1) for part in parts],
+        }
     if not isinstance(kind, str) or kind not in GEOMETRY_TYPES:
         known = ", ".join([*GEOMETRY_TYPES, "GeometryCollection"])
         raise _GeoJSONError(f"geometry type {kind!r} is not one of {known}")
@@ -312,13 +323,12 @@ def read_polygons(path: str | Path, what: str = "an area") -> Any:
         (e.g. self-intersecting) polygon, or no polygon at all.
     """
     import shapely
-    from shapely.geometry import shape
 
     p = Path(path)
     doc = read_geojson(p)
     geoms = []
     for i, feat in enumerate(doc["features"]):
-        g = shape(feat["geometry"])
+        g = geometry_shape(feat["geometry"], p, f"features[{i}]")
         if g.geom_type not in ("Polygon", "MultiPolygon"):
             raise FormatError(p, f"features[{i}] is a {g.geom_type}, not a polygon ({what})")
         if not g.is_valid:
@@ -329,3 +339,24 @@ def read_polygons(path: str | Path, what: str = "an area") -> Any:
     if not geoms:
         raise FormatError(p, f"no polygon ({what})")
     return shapely.union_all(geoms)
+
+
+def geometry_shape(geometry: Mapping[str, Any], path: str | Path, label: str) -> Any:
+    """Return the shapely geometry of a geometry :func:`read_geojson` checked.
+
+    :func:`read_geojson` checks nesting and numbers; shapely refuses more (a ring of
+    fewer than 4 positions, a line of one, positions of 2 and 3 numbers mixed).
+
+    Raises
+    ------
+    FormatError
+        Naming the file and ``label`` (e.g. ``features[3]``) when shapely refuses it.
+    """
+    import shapely.errors
+    from shapely.geometry import shape
+
+    try:
+        return shape(geometry)
+    except (ValueError, TypeError, shapely.errors.ShapelyError) as exc:
+        problem = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise FormatError(Path(path), f"{label} is not a valid geometry: {problem}") from None

@@ -24,7 +24,7 @@ from plumetrace.errors import DataSourceError, FormatError, InvalidParameterErro
 from plumetrace.geo import Georef
 from plumetrace.io._atomic import atomic_path
 
-__all__ = ["MAX_GCPS_PER_AXIS", "Raster", "read_geotiff", "write_geotiff"]
+__all__ = ["MAX_GCPS_PER_AXIS", "MAX_READ_SAMPLES", "Raster", "read_geotiff", "write_geotiff"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,28 @@ MAX_GCPS_PER_AXIS = 20
 _TILE = 256
 _TILED_FROM = 512
 _DROP_TAGS = {"AREA_OR_POINT"}
+
+MAX_READ_SAMPLES = 2**27
+"""Most samples (bands x rows x columns) one raster read loads: 134 million, 1 GiB of
+float64. A file claiming more (a corrupt or hostile header; a continental raster read
+without a window) is refused before anything is allocated."""
+
+
+def check_read_size(path: Path, bands: int, rows: int, cols: int, dtype: str) -> None:
+    """Refuse to read more than :data:`MAX_READ_SAMPLES` samples at once.
+
+    Raises
+    ------
+    FormatError
+        Naming the file, its dimensions and the limit.
+    """
+    samples = bands * rows * cols
+    if samples > MAX_READ_SAMPLES:
+        raise FormatError(
+            path,
+            f"{bands} band(s) of {rows} x {cols} {dtype} pixels are more than the "
+            f"{MAX_READ_SAMPLES:,} samples one read loads (a corrupt header, or read a window)",
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,6 +275,8 @@ def read_geotiff(path: str | Path) -> Raster:
         If it is not a readable raster.
     """
     import rasterio
+    from pyproj.exceptions import ProjError
+    from rasterio._err import CPLE_BaseError
     from rasterio.errors import RasterioError
     from rasterio.transform import Affine
 
@@ -261,20 +285,29 @@ def read_geotiff(path: str | Path) -> Raster:
         raise DataSourceError(p, "file not found" if not p.exists() else "not a file")
     try:
         with _quiet(), rasterio.open(p) as src:
+            check_read_size(p, src.count, src.height, src.width, src.dtypes[0])
             data = src.read()
             crs, transform = src.crs, src.transform
             gcps, gcp_crs = src.gcps
             nodata = src.nodata
             tags = {k: v for k, v in src.tags().items() if k not in _DROP_TAGS}
             descriptions = tuple(src.descriptions)
-    except RasterioError as exc:
-        raise FormatError(p, f"not a readable GeoTIFF ({exc})") from exc
+    except (RasterioError, CPLE_BaseError) as exc:  # GDAL's errors are not all RasterioErrors
+        raise FormatError(p, f"not a readable GeoTIFF ({' '.join(str(exc).split())})") from exc
+    except UnicodeDecodeError as exc:  # tags, descriptions or GCP ids that are not UTF-8
+        raise FormatError(
+            p, f"not a readable GeoTIFF (text that is not UTF-8: {exc.reason})"
+        ) from exc
     shape = (int(data.shape[1]), int(data.shape[2]))
     if crs is not None and transform != Affine.identity():
         a, b, c, d, e, f = (float(v) for v in tuple(transform)[:6])
         georef = Georef(crs=_crs_text(crs), transform=(a, b, c, d, e, f))
     elif gcps:
-        georef = _georef_from_gcps(gcps, gcp_crs, shape)
+        try:
+            georef = _georef_from_gcps(gcps, gcp_crs, shape)
+        except (ValueError, np.linalg.LinAlgError, CPLE_BaseError, ProjError) as exc:
+            problem = " ".join(str(exc).split())[:200]
+            raise FormatError(p, f"unusable ground control points: {problem}") from exc
     else:
         georef = Georef()
     return Raster(

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from plumetrace.errors import DataSourceError, FormatError
-from plumetrace.io.geojson import read_geojson
+from plumetrace.io.geojson import geometry_shape, read_geojson
 
 __all__ = ["CODE_FIELDS", "read_maritime_limits"]
 
@@ -27,7 +26,10 @@ def _records(path: Path) -> list[tuple[dict[str, Any], BaseGeometry]]:
     ext = path.suffix.lower()
     if ext in (".geojson", ".json"):
         doc = read_geojson(path)
-        return [(f.get("properties") or {}, shape(f["geometry"])) for f in doc["features"]]
+        return [
+            (f.get("properties") or {}, geometry_shape(f["geometry"], path, f"features[{i}]"))
+            for i, f in enumerate(doc["features"])
+        ]
     if ext not in (".shp", ".gpkg", ".zip"):
         raise FormatError(path, f"unknown format {ext!r}: use .geojson, .shp or .gpkg")
     import pyogrio.errors

@@ -19,9 +19,15 @@ from plumetrace.errors import DataSourceError, FormatError
 from plumetrace.geo import Georef
 from plumetrace.io.cube import RadianceCube, Selection, check_spectral
 
-__all__ = ["NetcdfRadiance", "radiance_unit_factor"]
+__all__ = ["MAX_LOCATION_PIXELS", "NetcdfRadiance", "radiance_unit_factor"]
 
 logger = logging.getLogger(__name__)
+
+MAX_LOCATION_PIXELS = 2**27
+"""Most pixels whose lat/lon grids are loaded (2 GiB of float64); a file claiming more
+(a corrupt header) is refused before anything is allocated."""
+
+_MAX_BANDS = 2**20
 
 _MICROMETRE_UNITS = {"um", "µm", "μm", "micrometers", "micrometer", "microns", "micron"}
 _UNIT_FACTORS = {
@@ -69,6 +75,8 @@ def _find(ds: Any, *paths: str) -> Any:
 def _read_vector(var: Any, source: Path) -> NDArray[np.float64] | None:
     if var is None:
         return None
+    if var.size > _MAX_BANDS:
+        raise FormatError(source, f"'{var.name}' claims {var.size} values, far too many bands")
     var.set_auto_maskandscale(False)
     values = np.asarray(var[:], dtype=np.float64).reshape(-1)
     units = str(getattr(var, "units", "")).strip().lower()
@@ -120,6 +128,12 @@ class NetcdfRadiance(RadianceCube):
         self._lock = threading.Lock()
         try:
             self._setup(p)
+        except (RuntimeError, KeyError, IndexError, TypeError, ValueError) as exc:
+            self.close()
+            if isinstance(exc, FormatError):
+                raise
+            problem = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise FormatError(p, f"not a readable EMIT-like netCDF: {problem}") from exc
         except BaseException:
             self.close()
             raise
@@ -176,13 +190,21 @@ class NetcdfRadiance(RadianceCube):
             logger.warning("%s: no location/lat and location/lon; the scene is unreferenced", p)
             return Georef()
         grids: list[NDArray[np.float64]] = []
+        rows, cols = self.shape[:2]
+        if rows * cols > MAX_LOCATION_PIXELS:
+            raise FormatError(
+                p,
+                f"{rows} x {cols} pixels are more lat/lon than one scene holds "
+                f"(at most {MAX_LOCATION_PIXELS:,}): a corrupt header?",
+            )
         for var in (lat_var, lon_var):
+            shape = tuple(int(n) for n in var.shape)
+            if shape != self.shape[:2]:
+                raise FormatError(
+                    p, f"'{var.name}' has shape {shape}, radiance has {self.shape[:2]} pixels"
+                )
             var.set_auto_maskandscale(False)
             arr = np.asarray(var[:], dtype=np.float64)
-            if arr.shape != self.shape[:2]:
-                raise FormatError(
-                    p, f"'{var.name}' has shape {arr.shape}, radiance has {self.shape[:2]} pixels"
-                )
             fill = _attr(var, "_FillValue")
             if fill is not None:
                 arr[arr == float(fill)] = np.nan
@@ -205,12 +227,17 @@ class NetcdfRadiance(RadianceCube):
         with self._lock:
             if self._ds is None:
                 raise DataSourceError(self.path, "the radiance file is closed")
-            if sel.band_slice is not None:
-                raw = np.asarray(self._rad[rows, cols, sel.band_slice])
-            else:
-                uniq, inverse = np.unique(sel.bands, return_inverse=True)
-                parts = [np.asarray(self._rad[rows, cols, a:b]) for a, b in _band_runs(uniq)]
-                raw = np.concatenate(parts, axis=2)[:, :, inverse]
+            try:
+                if sel.band_slice is not None:
+                    raw = np.asarray(self._rad[rows, cols, sel.band_slice])
+                else:
+                    uniq, inverse = np.unique(sel.bands, return_inverse=True)
+                    runs = _band_runs(uniq)
+                    parts = [np.asarray(self._rad[rows, cols, a:b]) for a, b in runs]
+                    raw = np.concatenate(parts, axis=2)[:, :, inverse]
+            except RuntimeError as exc:  # the netCDF/HDF5 library: a corrupt chunk
+                problem = " ".join(str(exc).split())[:200]
+                raise FormatError(self.path, f"cannot read radiance: {problem}") from exc
         out = np.ascontiguousarray(raw, dtype=np.float32)
         if out is raw and not out.flags.writeable:
             out = out.copy()

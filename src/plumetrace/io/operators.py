@@ -111,6 +111,10 @@ def read_operators(path: str | Path | None = None) -> dict[str, Operator]:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise FormatError(p, f"not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise FormatError(p, "not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # an integer beyond Python's digit limit for int()
+        raise FormatError(p, "not valid TOML: a number has too many digits") from None
     table = doc.get("operator")
     if not isinstance(table, dict) or not table:
         raise FormatError(p, "no [operator.<id>] tables")

@@ -83,6 +83,10 @@ def _load(path: str | Path, what: str) -> tuple[Path, dict[str, Any]]:
         return p, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise FormatError(p, f"not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise FormatError(p, "not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # an integer beyond Python's digit limit for int()
+        raise FormatError(p, "not valid TOML: a number has too many digits") from None
 
 
 def _policy(body: Any, path: Path, where: str) -> ReleasePolicy:

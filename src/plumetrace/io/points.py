@@ -58,7 +58,8 @@ def parse_latlon_lines(
         except ValueError:
             lat, lon = math.nan, math.nan
         if not (math.isfinite(lat) and math.isfinite(lon)):
-            raise InvalidParameterError(f"{source} line {n} must be lat,lon (got {cell!r})")
+            shown = cell if len(cell) <= 80 else cell[:80] + "…"
+            raise InvalidParameterError(f"{source} line {n} must be lat,lon (got {shown!r})")
         lats.append(lat)
         lons.append(lon)
     return np.array(lats, dtype=np.float64), np.array(lons, dtype=np.float64)

@@ -179,7 +179,12 @@ class ReadingsTable:
 
 
 def _natural_key(label: str) -> tuple[int, int, str]:
-    return (0, int(label), "") if label.isdigit() else (1, 0, label)
+    # all-ASCII-digit ids by their number, compared as (length, text) without leading
+    # zeros: int() refuses digits such as "²" and numbers of over 4300 digits
+    if label.isascii() and label.isdigit():
+        number = label.lstrip("0")
+        return (0, len(number), number)
+    return (1, 0, label)
 
 
 # --------------------------------------------------------------------------- beams

@@ -105,7 +105,12 @@ def read_gas_csv(path: str | Path) -> tuple[NDArray[np.float64], NDArray[np.floa
     ]
     if not rows:
         raise FormatError(p, "the gas table is empty")
-    parsed = list(csv.reader([line for _, line in rows]))
+    parsed: list[list[str]] = []
+    for lineno, line in rows:  # one line at a time: a quote cannot swallow the next lines
+        try:
+            parsed.append(next(csv.reader([line]), []))
+        except csv.Error as exc:
+            raise FormatError(p, f"line {lineno}: {exc}") from None
     header = [h.strip().lower() for h in parsed[0]]
     missing = [c for c in GAS_CSV_COLUMNS if c not in header]
     if missing:
@@ -129,6 +134,8 @@ def read_gas_csv(path: str | Path) -> tuple[NDArray[np.float64], NDArray[np.floa
         wl.append(w)
         ab.append(number_field(fields[ia], p, lineno, GAS_CSV_COLUMNS[1]))
         lines.append(lineno)
+    if not wl:
+        raise FormatError(p, "the gas table needs at least 2 distinct wavelengths, has 0")
     w_arr, a_arr, l_arr = np.array(wl), np.array(ab), np.array(lines)
     order = np.argsort(w_arr, kind="stable")
     if np.any(np.diff(order) < 0):
@@ -229,6 +236,10 @@ def read_json(path: str | Path) -> Any:
         raise FormatError(
             p, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
+    except RecursionError:
+        raise FormatError(p, "invalid JSON: arrays or objects nested too deeply") from None
+    except ValueError:  # an integer beyond Python's digit limit for int()
+        raise FormatError(p, "invalid JSON: a number has too many digits") from None
 
 
 def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:

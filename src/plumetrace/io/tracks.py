@@ -17,18 +17,22 @@ file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
+import mmap
 import re
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from plumetrace.errors import DataSourceError, FormatError
+from plumetrace.errors import DataSourceError, FormatError, PlumetraceError
 from plumetrace.io._csv import MAX_ROWS, CsvTable, TimeColumn
 from plumetrace.io.tables import number_field
 
@@ -332,15 +336,18 @@ def _fast_csv(path: Path) -> Track | None:
     if use is None:
         return None
     try:
-        data = np.loadtxt(
-            path,
-            delimiter=",",
-            skiprows=1,
-            usecols=use,
-            ndmin=2,
-            encoding="utf-8-sig",
-            comments="#",
-        )
+        with warnings.catch_warnings():
+            # a header without rows: the careful parser then says so
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+            data = np.loadtxt(
+                path,
+                delimiter=",",
+                skiprows=1,
+                usecols=use,
+                ndmin=2,
+                encoding="utf-8-sig",
+                comments="#",
+            )
     except (ValueError, OSError):
         return None
     if data.shape[0] == 0 or data.shape[0] > MAX_ROWS or not np.all(np.isfinite(data)):
@@ -399,6 +406,8 @@ def _read_gpx(path: Path) -> Track:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
         raise FormatError(path, f"not valid GPX XML: {exc}") from exc
+    except (LookupError, ValueError) as exc:  # unknown or wrong declared encoding
+        raise FormatError(path, f"not valid GPX XML: {_one_line(exc)}") from exc
     except OSError as exc:
         raise DataSourceError(path, f"cannot read: {exc.strerror or exc}") from exc
     ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
@@ -423,13 +432,99 @@ def _read_gpx(path: Path) -> Track:
     return _finish(path, np.array(t), np.array(lat), np.array(lon), np.array(alt), True)
 
 
-def _read_mavlink(path: Path) -> Track:
-    from pymavlink import mavutil
+def _close_quietly(reader: Any) -> None:
+    """Close what a half-constructed pymavlink log reader opened."""
+    for name in ("data_map", "filehandle", "f"):
+        handle = getattr(reader, name, None)
+        if handle is not None:
+            with contextlib.suppress(Exception):
+                handle.close()
 
+
+_DATAFLASH_FMT = b"\xa3\x95\x80"  # a DataFlash message header of type 128 (FMT)
+
+
+def _check_dataflash_formats(path: Path) -> None:
+    """Refuse a DataFlash log with an FMT record declaring a message shorter than 3 bytes.
+
+    pymavlink advances by the declared length: a length of 0 loops forever.
+    """
     try:
-        log = mavutil.mavlink_connection(str(path), robust_parsing=True)
+        with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            at = data.find(_DATAFLASH_FMT)
+            while 0 <= at < len(data) - 4:
+                if data[at + 4] < 3:
+                    raise FormatError(
+                        path,
+                        f"DataFlash FMT record at byte {at} declares messages of "
+                        f"{data[at + 4]} bytes (a message has at least 3)",
+                    )
+                at = data.find(_DATAFLASH_FMT, at + 1)
+    except ValueError:  # an empty file cannot be mapped: pymavlink reports it
+        return
+    except DataSourceError:
+        raise
+    except OSError as exc:
+        raise DataSourceError(path, f"cannot read: {exc.strerror or exc}") from exc
+
+
+def _open_mavlink(path: Path) -> Any:
+    """Open a log with the reader :func:`pymavlink.mavutil.mavlink_connection` would pick.
+
+    The readers are built here rather than through ``mavlink_connection``, which also
+    opens network links and *executes* files whose path holds ``/bin/`` or ends in
+    ``.elf``; and so that a log a constructor rejects does not leave its file open.
+    """
+    from pymavlink import DFReader, mavutil
+
+    name = str(path)
+    reader_class: Any
+    if name.lower().endswith(".bin"):
+        _check_dataflash_formats(path)
+        reader_class = DFReader.DFReader_binary
+    elif name.endswith(".log") and DFReader.DFReader_is_text_log(name):
+        reader_class = DFReader.DFReader_text
+    else:
+        reader_class = mavutil.mavmmaplog
+    reader = reader_class.__new__(reader_class)
+    try:
+        reader.__init__(name)
+    except BaseException:
+        _close_quietly(reader)
+        raise
+    return reader
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class _Discard:
+    """A text sink for what pymavlink prints per bad byte of a corrupt log.
+
+    It prints to stdout for telemetry logs and to stderr for DataFlash ``.bin``; our
+    errors are one line.
+    """
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+def _read_mavlink(path: Path) -> Track:
+    with contextlib.redirect_stdout(_Discard()), contextlib.redirect_stderr(_Discard()):
+        return _read_mavlink_quietly(path)
+
+
+def _read_mavlink_quietly(path: Path) -> Track:
+    try:
+        log = _open_mavlink(path)
+    except PlumetraceError:
+        raise
     except Exception as exc:  # pymavlink raises plain Exceptions for unreadable logs
-        raise FormatError(path, f"not a MAVLink log pymavlink can open: {exc}") from exc
+        raise FormatError(path, f"not a MAVLink log pymavlink can open: {_one_line(exc)}") from exc
     t, lat, lon, alt = [], [], [], []
     try:
         while True:
@@ -452,7 +547,9 @@ def _read_mavlink(path: Path) -> Track:
             lon.append(float(lo))
             alt.append(float(al))
     except Exception as exc:
-        raise FormatError(path, f"corrupt MAVLink log after {len(t)} positions: {exc}") from exc
+        raise FormatError(
+            path, f"corrupt MAVLink log after {len(t)} positions: {_one_line(exc)}"
+        ) from exc
     finally:
         log.close()
     if not t:

@@ -1,0 +1,1 @@
+"""Fuzz tests of every reader (see docs/fuzzing.md)."""
