@@ -10,7 +10,15 @@ a unique-constraint violation
 InvalidParameterError                  422
 ConfigurationError, other errors       400
 DataSourceError (a server-side file)   500
+the database unreachable, locked or    503 (``Retry-After``)
+failing (OperationalError,
+InterfaceError, pool timeout)
 =====================================  ======
+
+A database outage never shows a traceback: the answer is a 503 with one JSON sentence,
+the request's transaction is rolled back (no partial write), and the next request after
+the database is back succeeds without restarting the server (the pool discards broken
+connections; PostgreSQL connections are pinged before use).
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 
 from plumetrace.errors import (
@@ -32,7 +41,12 @@ from plumetrace.errors import (
     PlumetraceError,
 )
 
-__all__ = ["install_error_handlers", "status_for"]
+__all__ = ["DB_UNAVAILABLE", "install_error_handlers", "status_for"]
+
+DB_UNAVAILABLE = "the database is unavailable; nothing was changed, try again shortly"
+"""The ``detail`` of a 503 answer."""
+
+_RETRY_AFTER_S = "5"
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +95,26 @@ async def _integrity(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # one line in the log, no traceback: the driver's message says what failed
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    logger.error(
+        "%s %s: database unavailable: %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        first[0] if first else "",
+    )
+    return JSONResponse(
+        {"detail": DB_UNAVAILABLE}, status_code=503, headers={"Retry-After": _RETRY_AFTER_S}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(PlumetraceError, _plumetrace_error)
+    app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(InterfaceError, _unavailable)
+    app.add_exception_handler(PoolTimeoutError, _unavailable)
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(IntegrityError, _integrity)

@@ -16,6 +16,7 @@ import typer
 from plumetrace import __version__
 from plumetrace.cli import (
     airspace,
+    backup,
     context,
     db,
     demo,
@@ -57,6 +58,7 @@ plumes.register(app)
 locate.register(app)
 demo.register(app)
 serve.register(app)
+backup.register(app)
 
 _state = {"debug": False}
 

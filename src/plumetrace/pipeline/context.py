@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from plumetrace.geo import lonlat_box
 from plumetrace.io.context import (
@@ -34,7 +35,7 @@ from plumetrace.store.context import (
 )
 from plumetrace.store.engine import session_scope
 
-__all__ = ["ContextLoad", "load_context", "refresh_contexts"]
+__all__ = ["ContextLoad", "load_context", "refresh_contexts", "refresh_contexts_in"]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,56 @@ def _chunks(sites: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Layers:
+    """The loaded context layers, as the per-chunk computation needs them."""
+
+    pop_path: Path | None
+    pop_bounds: tuple[float, float, float, float] | None
+    buildings: bool
+    extent: tuple[float, float, float, float] | None
+
+
+def _layers(s: Session) -> _Layers | None:
+    """Return the loaded layers (None when no context layer is loaded)."""
+    pop_layer = active_layer(s, "population")
+    bld_layer = active_layer(s, "buildings")
+    if pop_layer is None and bld_layer is None:
+        return None
+    extent = layer_extent(s, bld_layer.id) if bld_layer is not None else None
+    pop_path = Path(pop_layer.path) if pop_layer is not None and pop_layer.path else None
+    pop_bounds = population_bounds(pop_path) if pop_path is not None else None
+    return _Layers(pop_path, pop_bounds, bld_layer is not None, extent)
+
+
+def _chunk_contexts(
+    s: Session, layers: _Layers, chunk: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Compute the contexts of one chunk of neighbouring sites (features read with ``s``)."""
+    lat = np.asarray([c["lat"] for c in chunk])
+    lon = np.asarray([c["lon"] for c in chunk])
+    sigma = np.asarray([c["uncertainty_m"] for c in chunk])
+    grid: PopulationGrid | None = None
+    box = lonlat_box(lat, lon, _BUILDING_MARGIN_M)
+    if layers.pop_path is not None and _overlaps(box, layers.pop_bounds):
+        grid = read_population(layers.pop_path, bbox=box)
+    feats: Features | None = None
+    if layers.buildings:
+        rows = features_in_bbox(s, box, ("building",))
+        rows += features_in_bbox(s, lonlat_box(lat, lon, _MARGIN_M), ("school", "hospital"))
+        feats = _features(rows)
+    # outside the buildings layer's extent nothing is known about buildings: those
+    # sites get no features (unknown), not an empty neighbourhood (outdoors)
+    covered = _inside(lat, lon, layers.extent)
+    ctx = list(site_contexts(lat, lon, sigma * _RADIUS_68, grid, feats if covered.all() else None))
+    if covered.any() and not covered.all():
+        idx = np.flatnonzero(covered)
+        inner = site_contexts(lat[idx], lon[idx], sigma[idx] * _RADIUS_68, grid, feats)
+        for k, c in zip(idx, inner, strict=True):
+            ctx[int(k)] = c
+    return [(c, x.to_dict()) for c, x in zip(chunk, ctx, strict=True)]
+
+
 def refresh_contexts(
     engine: Engine,
     *,
@@ -110,49 +161,42 @@ def refresh_contexts(
     """Recompute the civilian context of sites (all when ``site_ids`` is None).
 
     Does nothing when no context layer is loaded. Returns the number of sites updated.
+    Each chunk of sites is its own transaction (see :func:`refresh_contexts_in` for a
+    refresh inside the caller's transaction).
     """
     with session_scope(engine) as s:
-        pop_layer = active_layer(s, "population")
-        bld_layer = active_layer(s, "buildings")
-        if pop_layer is None and bld_layer is None:
+        layers = _layers(s)
+        if layers is None:
             return 0
         sites = site_positions(s, site_ids)
-        extent = layer_extent(s, bld_layer.id) if bld_layer is not None else None
-    pop_path = Path(pop_layer.path) if pop_layer is not None and pop_layer.path else None
-    pop_bounds = population_bounds(pop_path) if pop_path is not None else None
     done = 0
-    chunks = _chunks(sites)
-    for chunk in chunks:
-        lat = np.asarray([c["lat"] for c in chunk])
-        lon = np.asarray([c["lon"] for c in chunk])
-        sigma = np.asarray([c["uncertainty_m"] for c in chunk])
-        grid: PopulationGrid | None = None
-        box = lonlat_box(lat, lon, _BUILDING_MARGIN_M)
-        if pop_path is not None and _overlaps(box, pop_bounds):
-            grid = read_population(pop_path, bbox=box)
-        feats: Features | None = None
-        if bld_layer is not None:
-            with session_scope(engine) as s:
-                rows = features_in_bbox(s, box, ("building",))
-                rows += features_in_bbox(s, lonlat_box(lat, lon, _MARGIN_M), ("school", "hospital"))
-            feats = _features(rows)
-        # outside the buildings layer's extent nothing is known about buildings: those
-        # sites get no features (unknown), not an empty neighbourhood (outdoors)
-        covered = _inside(lat, lon, extent)
-        ctx = list(
-            site_contexts(lat, lon, sigma * _RADIUS_68, grid, feats if covered.all() else None)
-        )
-        if covered.any() and not covered.all():
-            idx = np.flatnonzero(covered)
-            inner = site_contexts(lat[idx], lon[idx], sigma[idx] * _RADIUS_68, grid, feats)
-            for k, c in zip(idx, inner, strict=True):
-                ctx[int(k)] = c
+    for chunk in _chunks(sites):
+        with session_scope(engine) as s:
+            ctx = _chunk_contexts(s, layers, chunk)
         with session_scope(engine, write=True) as s:
-            set_site_contexts(s, [(c, x.to_dict()) for c, x in zip(chunk, ctx, strict=True)])
+            set_site_contexts(s, ctx)
         done += len(chunk)
         if progress:
             progress(done, len(sites))
     return done
+
+
+def refresh_contexts_in(session: Session, site_ids: Sequence[str]) -> int:
+    """Recompute the civilian context of ``site_ids`` in the caller's transaction.
+
+    For the few sites an ingest changed: their context lands (or not) with the ingest
+    itself, so an interrupted ingest never leaves sites without their context.
+    Returns the number of sites updated (0 when no context layer is loaded).
+    """
+    if not site_ids:
+        return 0
+    layers = _layers(session)
+    if layers is None:
+        return 0
+    sites = site_positions(session, site_ids)
+    for chunk in _chunks(sites):
+        set_site_contexts(session, _chunk_contexts(session, layers, chunk))
+    return len(sites)
 
 
 def load_context(

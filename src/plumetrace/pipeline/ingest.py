@@ -1,6 +1,10 @@
 """Ingest jobs: files -> store (detections, coverage, reports, whole campaigns).
 
-Each file is one unit of work: it lands completely or not at all.
+Each file is one unit of work: it lands completely or not at all, with its follow-ups
+(the civilian context of the sites it changed, the leads its passes verify) in the same
+transaction. Identifiers derive from the content, so re-running an ingest that was
+interrupted (even killed) skips what landed and finishes the rest: the store ends up as
+an uninterrupted run leaves it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from plumetrace.data import confidence_model
 from plumetrace.errors import FormatError, InvalidParameterError
@@ -26,7 +31,7 @@ from plumetrace.io.evidence import (
     read_report,
 )
 from plumetrace.io.tables import read_json
-from plumetrace.pipeline.context import refresh_contexts
+from plumetrace.pipeline.context import refresh_contexts_in
 from plumetrace.pipeline.overlays import with_overlays
 from plumetrace.sites.confidence import ConfidenceModel
 from plumetrace.sites.fusion import FusionOptions
@@ -54,19 +59,18 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _with_context(engine: Engine, r: IngestResult) -> IngestResult:
-    """Follow up an ingest: context of the sites it changed, leads its passes verify.
+def _follow_up(session: Session, r: IngestResult) -> IngestResult:
+    """Follow up an ingest in its own transaction: context of the sites it changed, leads.
 
     The civilian context is computed for the sites the ingest created or moved; a pass
     over a site of a lead the partner acted on verifies that lead
-    (:func:`plumetrace.store.leads.verify_by_surveys`).
+    (:func:`plumetrace.store.lead_response.verify_by_surveys`).
     """
     changed = [*r.sites_created, *r.sites_updated, *(new for _old, new in r.split)]
     if changed:
-        refresh_contexts(engine, site_ids=changed)
+        refresh_contexts_in(session, sorted(set(changed)))
     if r.new:
-        with session_scope(engine, write=True) as s:
-            verified = verify_by_surveys(s)
+        verified = verify_by_surveys(session)
         if verified:
             log.info("re-survey verified %d lead(s): %s", len(verified), ", ".join(verified))
     return r
@@ -102,7 +106,7 @@ def ingest_detections_file(
         r = ingest_detections(
             s, flight, records, time=time, actor=actor, source=source, options=options, model=model
         )
-    return _with_context(engine, r)
+        return _follow_up(s, r)
 
 
 def ingest_coverage_file(
@@ -123,7 +127,7 @@ def ingest_coverage_file(
         r = ingest_coverage(
             s, flight, footprint, time=time, actor=actor, source=source, model=model
         )
-    return _with_context(engine, r)
+        return _follow_up(s, r)
 
 
 def ingest_audit_file(
@@ -168,7 +172,7 @@ def ingest_report_record(
     model = model or confidence_model()
     with session_scope(engine, write=True) as s:
         r = ingest_report(s, report, actor=actor, options=options, model=model)
-    return _with_context(engine, r)
+        return _follow_up(s, r)
 
 
 @dataclass

@@ -2,6 +2,11 @@
 
 The only place a database connection is configured. Callers pass a URL (from
 :class:`~plumetrace.settings.Settings`); nothing here reads the environment.
+
+On SQLite every transaction starts with an explicit ``BEGIN`` that SQLAlchemy emits (the
+stdlib driver's own implicit transactions leave DDL outside any transaction): a schema
+migration killed halfway is rolled back as a whole instead of leaving half a schema
+without a revision, which no later ``db upgrade`` could repair.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +27,8 @@ __all__ = ["make_engine", "session_scope"]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # the driver never opens a transaction on its own: _sqlite_begin does, for DDL too
+    dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -33,6 +40,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA mmap_size=1073741824")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
+
+
+_BEGIN_OPTION = "plumetrace_sqlite_begin"
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Start a SQLite transaction: ``BEGIN``, or what the connection's options ask."""
+    conn.exec_driver_sql(str(conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN")))
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -63,6 +78,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if backend == "postgresql":
         return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10)
@@ -87,7 +103,8 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     with factory() as session:
         try:
             if write and engine.dialect.name == "sqlite":
-                session.execute(text("BEGIN IMMEDIATE"))
+                # the session's first connection begins with the write lock
+                session.connection(execution_options={_BEGIN_OPTION: "BEGIN IMMEDIATE"})
             yield session
             session.commit()
         except BaseException:

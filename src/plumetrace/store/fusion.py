@@ -9,9 +9,10 @@ record each confidence rests on.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,14 +52,61 @@ __all__ = [
     "fuse",
     "mark_passes",
     "new_site_id",
+    "new_site_ids",
     "pass_counts",
     "rescore_passes",
 ]
 
 
-def new_site_id() -> str:
-    """Return a fresh site identifier (``site-`` and 10 hex digits)."""
-    return f"site-{secrets.token_hex(5)}"
+def new_site_id(seed: str | None = None, attempt: int = 0) -> str:
+    """Return a site identifier (``site-`` and 10 hex digits).
+
+    Parameters
+    ----------
+    seed : str, optional
+        What founds the site (e.g. its first evidence): the identifier is derived from it,
+        so re-running an interrupted ingest creates the same sites under the same ids.
+        Without a seed the identifier is random.
+    attempt : int
+        Taken identifiers are skipped by deriving the next attempt's.
+    """
+    if seed is None:
+        return f"site-{secrets.token_hex(5)}"
+    text = seed if attempt == 0 else f"{seed}\x00{attempt}"
+    return "site-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+_IN_CHUNK = 500
+
+
+def new_site_ids(session: Session, seeds: Sequence[str]) -> list[str]:
+    """Return a deterministic, unused site identifier for each seed (see :func:`new_site_id`).
+
+    An identifier already in the store (or given to an earlier seed of the batch) is
+    replaced by the seed's next attempt, so the result depends only on the seeds and the
+    store's content.
+    """
+    out: list[str] = [""] * len(seeds)
+    attempt = [0] * len(seeds)
+    chosen: set[str] = set()
+    pending = list(range(len(seeds)))
+    while pending:
+        cand = {k: new_site_id(seeds[k], attempt[k]) for k in pending}
+        values = sorted(set(cand.values()))
+        taken: set[str] = set()
+        for c0 in range(0, len(values), _IN_CHUNK):
+            chunk = values[c0 : c0 + _IN_CHUNK]
+            taken.update(session.scalars(select(Site.id).where(Site.id.in_(chunk))))
+        retry = []
+        for k in pending:
+            if cand[k] in taken or cand[k] in chosen:
+                attempt[k] += 1
+                retry.append(k)
+            else:
+                out[k] = cand[k]
+                chosen.add(cand[k])
+        pending = retry
+    return out
 
 
 @dataclass
@@ -350,9 +398,11 @@ def fuse(
     ex, ey = np.asarray(ex)[order], np.asarray(ey)[order]
     sig = np.asarray([evidence[k].sigma_m for k in order])
     assoc = tracker.add_batch(ex, ey, sig)
-    for k, a in zip(order, assoc, strict=True):
-        if a.created:
-            sites.append(_blank_site(new_site_id(), evidence[k], now))
+    founders = [k for k, a in zip(order, assoc, strict=True) if a.created]
+    # ids derive from the founding evidence: an interrupted, re-run ingest recreates them
+    ids = new_site_ids(session, [f"{evidence[k].kind}\x00{evidence[k].id}" for k in founders])
+    for k, sid in zip(founders, ids, strict=True):
+        sites.append(_blank_site(sid, evidence[k], now))
     touched: set[int] = {a.site for a in assoc}
     to_merge = tracker.merge_pairs(np.asarray(sorted(touched), dtype=np.intp))
     involved = touched | {i for pair in to_merge for i in pair}

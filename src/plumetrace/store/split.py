@@ -27,7 +27,7 @@ from plumetrace.store.fusion import (
     _rate_fields,
     _site_row,
     mark_passes,
-    new_site_id,
+    new_site_ids,
     pass_counts,
 )
 from plumetrace.store.models import Detection, EvidenceLink, Report, Site, SitePass
@@ -123,8 +123,9 @@ def split_site(
     created = []
     for g in range(1, int(labels.max()) + 1):
         members = [items[k] for k in np.flatnonzero(labels == g)]
-        sid = new_site_id()
         first = members[0]
+        # derived from what it splits off, so an interrupted split re-runs to the same ids
+        (sid,) = new_site_ids(session, [f"split\x00{site_id}\x00{first[0]}\x00{first[1]}"])
         bulk_insert(
             session,
             Site,
