@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     login_failures_per_user: int = Field(default=50, ge=1)
     """Failed logins for one user name (any clients) before it must wait: caps a guessing
     attack spread over many addresses without letting one address lock a user out."""
+    retention_unconfirmed_days: float | None = Field(default=365.0, ge=0)
+    """``plumetrace purge``: unconfirmed sites (candidate, rejected; in no lead, not
+    attributed, no open collection request) last seen longer ago go, with their evidence.
+    Unset (empty) keeps them."""
+    retention_tracks_days: float | None = Field(default=180.0, ge=0)
+    """``plumetrace purge``: flown track lines older than this go (incursions stay)."""
+    retention_attachments_days: float | None = Field(default=365.0, ge=0)
+    """``plumetrace purge``: attachments of unconfirmed sites older than this go."""
     verify_audit_on_start: bool = True
     """Recompute the audit log's hash chain when the API starts (logged; also at
     GET /api/audit/verify and by ``plumetrace audit-log verify``)."""

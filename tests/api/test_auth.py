@@ -89,7 +89,7 @@ def test_login_is_throttled_after_failures(api: Api) -> None:
     right = {"name": "ana", "password": api.passwords["ana"]}
     r = api.client.post("/api/auth/login", json=right)
     assert r.status_code == 429 and r.json() == {
-        "detail": "too many failed logins: wait before trying again"
+        "detail": "too many failed logins: try again in 15 min"
     }
     assert 0 < int(r.headers["Retry-After"]) <= 15 * 60 + 1
     other = api.client.post("/api/auth/login", json={"name": "bob", "password": "x"})

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,7 +11,6 @@ from typing import Any
 import pytest
 import requests
 import requests.auth
-import uvicorn
 from stix2validator import validate_string
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
@@ -23,6 +19,7 @@ from plumetrace.settings import Settings
 from plumetrace.store.engine import session_scope
 from plumetrace.store.models import SharedObject
 from plumetrace.store.taxii import collection_id
+from tests.live import serve
 
 from .conftest import Api, confirm, release_lead
 
@@ -94,40 +91,15 @@ class Taxii:
 @pytest.fixture
 def taxii(api: Api, db_url: str) -> Iterator[Taxii]:
     """Serve the app over HTTP on the ``api`` fixture's database; stop it afterwards."""
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on such sockets (else every
-    # response body waits ~40 ms for a delayed ACK)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     app = create_app(Settings(home=api.home, database_url=db_url))
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        ws="none",
-        http="h11",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        time.sleep(0.01)
-    t = Taxii(api, f"http://127.0.0.1:{port}")
-    try:
-        assert t.raw("/taxii2/", None).status_code == 401  # it answers (and wants a token)
-        yield t
-    finally:
-        for endpoint in t.opened:
-            endpoint.close()
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        assert not thread.is_alive(), "uvicorn did not stop"
+    with serve(app) as base:
+        t = Taxii(api, base)
+        try:
+            assert t.raw("/taxii2/", None).status_code == 401  # it answers (and wants a token)
+            yield t
+        finally:
+            for endpoint in t.opened:
+                endpoint.close()
 
 
 def bundle(objects: list[dict[str, Any]]) -> str:

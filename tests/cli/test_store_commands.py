@@ -91,6 +91,25 @@ def test_campaign_audit_log_and_tamper(
     assert "event 2" in capsys.readouterr().err
 
 
+def test_db_purge_dry_run_then_purge(
+    home: Path, campaign: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest", "campaign", str(campaign)]) == 0
+    before = _sites(capsys)
+    keep = ["--tracks-days", "100000", "--attachments-days", "100000"]
+    assert main(["db", "purge", "--dry-run", "--unconfirmed-days", "0", *keep, "--json"]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert dry["dry_run"] and dry["sites"] == len(before) > 0 and dry["files_deleted"] == 0
+    assert _sites(capsys) == before  # nothing changed
+    assert main(["db", "purge", "--unconfirmed-days", "100000", *keep]) == 0
+    assert "purged: 0 site(s)" in capsys.readouterr().out  # nothing that old
+    assert main(["db", "purge", "--unconfirmed-days", "0", *keep]) == 0
+    assert f"purged: {len(before)} site(s)" in capsys.readouterr().out
+    assert _sites(capsys) == []
+    assert main(["audit-log", "verify"]) == 0  # the purge is one more event in the chain
+    assert main(["db", "purge", "--unconfirmed-days", "-1"]) == 2  # one line, exit 2
+
+
 def test_bad_report_is_one_line_and_stores_nothing(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

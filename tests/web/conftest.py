@@ -11,11 +11,8 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import struct
 import subprocess
-import threading
-import time
 import urllib.request
 import zlib
 from collections.abc import Iterator
@@ -26,7 +23,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from argon2 import PasswordHasher
 
 from plumetrace import security
@@ -45,6 +41,7 @@ from plumetrace.store.migrate import upgrade
 from plumetrace.store.models import Detection, Site
 from plumetrace.store.users import find_user
 from tests.api.conftest import LON0, T0, add_people, det
+from tests.live import serve
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -206,7 +203,7 @@ def seed(engine: sa.Engine, home: Path) -> Seeded:
         )
         orgs.attribute(s, sites["other"], org["id"], confidence=0.4, basis="same supply", by=ana)
         _plume_image(s, sites["home"], sha)
-        store_audit(s, FlightSpec("flt-1"), _audit(), actor="test")
+        store_audit(s, FlightSpec("flt-1"), border_audit(), actor="test")
     return Seeded(passwords, sites, org["id"])
 
 
@@ -227,7 +224,7 @@ def _plume_image(session: Any, site_id: str, sha: str) -> None:
     }
 
 
-def _audit() -> AuditRecord:
+def border_audit() -> AuditRecord:
     """An audit of flight flt-1: a track along the border that strays south once."""
     t = [T0 + timedelta(minutes=m) for m in (0, 12, 20, 31, 45)]
     track = [
@@ -300,33 +297,13 @@ def server(static_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     upgrade(engine)
     seeded = seed(engine, home)
     app = create_app(Settings(home=home, database_url=url))  # serves static_dir at "/"
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on such sockets
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_config=None, log_level="warning", access_log=False, lifespan="on", ws="none"
-    )
-    config.http = "h11"
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        time.sleep(0.01)
-    base = f"http://127.0.0.1:{port}"
     try:
-        with urllib.request.urlopen(f"{base}/", timeout=10) as r:  # the built page
-            assert b'<div id="app">' in r.read(), "/ does not serve the built workbench"
-        yield Server(base, engine, seeded)
+        with serve(app) as base:
+            with urllib.request.urlopen(f"{base}/", timeout=10) as r:  # the built page
+                assert b'<div id="app">' in r.read(), "/ does not serve the built workbench"
+            yield Server(base, engine, seeded)
     finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         engine.dispose()
-        assert not thread.is_alive(), "uvicorn did not stop"
 
 
 # --------------------------------------------------------------------------- browser

@@ -26,6 +26,7 @@ from plumetrace.store.models import User
 from plumetrace.store.users import user_for_token
 
 __all__ = [
+    "MAX_DB_INT",
     "PASSWORD_ROUTE",
     "PUBLIC",
     "BearerToken",
@@ -45,6 +46,10 @@ __all__ = [
 ]
 
 PASSWORD_ROUTE = "/api/auth/password"
+
+MAX_DB_INT = 2**31 - 1
+"""Largest integer a request may carry into a query (versions, offsets, pages): a
+portable 32-bit SQL integer; anything larger is refused with 422, not an overflow."""
 """The one route a user with a one-time password may use (to set their own)."""
 
 PUBLIC = "public"

@@ -142,3 +142,63 @@ def deactivate_cmd(name: Annotated[str, typer.Argument(help="User name or id.")]
 def activate_cmd(name: Annotated[str, typer.Argument(help="User name or id.")]) -> None:
     """Let a deactivated user log in again (audited)."""
     _set_active(name, True)
+
+
+@db_app.command("purge")
+def purge_cmd(
+    unconfirmed_days: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Unconfirmed sites (candidate, rejected; in no lead, not attributed, no "
+            "open collection request) last seen longer ago go, with their evidence "
+            "[setting PLUMETRACE_RETENTION_UNCONFIRMED_DAYS, 365].",
+        ),
+    ] = None,
+    tracks_days: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Flown track lines older than this go; incursions stay "
+            "[PLUMETRACE_RETENTION_TRACKS_DAYS, 180].",
+        ),
+    ] = None,
+    attachments_days: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Attachments of unconfirmed sites older than this go "
+            "[PLUMETRACE_RETENTION_ATTACHMENTS_DAYS, 365].",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would go; change nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Purge data kept longer than the retention settings allow (one audited change)."""
+    from plumetrace.pipeline.retention import RetentionDays, run_purge
+
+    cfg = settings()
+    days = RetentionDays(
+        unconfirmed_sites=cfg.retention_unconfirmed_days
+        if unconfirmed_days is None
+        else unconfirmed_days,
+        raw_tracks=cfg.retention_tracks_days if tracks_days is None else tracks_days,
+        attachments=cfg.retention_attachments_days
+        if attachments_days is None
+        else attachments_days,
+    )
+    result, files = run_purge(
+        open_store(cfg), cfg.evidence_dir, days, actor=actor(), dry_run=dry_run
+    )
+    counts = {**result.counts(), "files_deleted": files}
+    if as_json:
+        print_json({"dry_run": dry_run, **counts, "site_ids": result.sites})
+        return
+    verb = "would purge" if dry_run else "purged"
+    console.print(
+        f"{verb}: {counts['sites']} site(s) with {counts['detections']} detection(s) and "
+        f"{counts['reports']} report(s), {counts['tracks']} track(s), "
+        f"{counts['attachments']} attachment(s); {files} evidence file(s) deleted"
+    )

@@ -16,6 +16,7 @@ refused attempts are not written anywhere (they cost nothing and cannot flood th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -110,11 +111,12 @@ def attempt_login(
         count, oldest = _failures(session, since, **where)
         if count >= limit:
             wait = 1 if oldest is None else (oldest + policy.window - now).total_seconds()
+            seconds = max(1, int(wait) + 1)
             return LoginOutcome(
                 None,
                 429,
-                "too many failed logins: wait before trying again",
-                max(1, int(wait) + 1),
+                f"too many failed logins: try again in {max(1, math.ceil(wait / 60))} min",
+                seconds,
             )
     try:
         user = authenticate(session, name, password)

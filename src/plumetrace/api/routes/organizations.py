@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from plumetrace.api.deps import CurrentUser, ReadSession, WriteSession, allow, present
+from plumetrace.api.deps import (
+    MAX_DB_INT,
+    CurrentUser,
+    ReadSession,
+    WriteSession,
+    allow,
+    present,
+)
 from plumetrace.store import organizations as orgs
 
 __all__ = ["router"]
@@ -40,7 +47,7 @@ class OrganizationEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: _Name | None = None
     aliases: list[_Name] | None = Field(default=None, max_length=100)
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=MAX_DB_INT)
 
 
 class NewDesignation(BaseModel):

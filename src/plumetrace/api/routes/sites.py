@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from plumetrace.api.deps import (
+    MAX_DB_INT,
     CurrentUser,
     ReadSession,
     WriteSession,
@@ -39,7 +40,7 @@ class AssignBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     user: str = Field(min_length=1, max_length=120, description="User name or id")
-    version: int = Field(ge=0, description="The site's version as you read it")
+    version: int = Field(ge=0, le=MAX_DB_INT, description="The site's version as you read it")
 
 
 class ReviewBody(BaseModel):
@@ -49,7 +50,10 @@ class ReviewBody(BaseModel):
     decision: Literal["confirm", "reject", "needs-collection", "note"]
     note: str = Field(default="", max_length=_NOTE)
     version: int | None = Field(
-        default=None, ge=0, description="The site's version as you read it (not for notes)"
+        default=None,
+        ge=0,
+        le=MAX_DB_INT,
+        description="The site's version as you read it (not for notes)",
     )
     radius_m: float | None = Field(
         default=None, gt=0, le=100_000, description="Collection radius, m (needs-collection)"
@@ -60,7 +64,7 @@ class CloseBody(BaseModel):
     """Closing a collection request."""
 
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=0, description="The request's version as you read it")
+    version: int = Field(ge=0, le=MAX_DB_INT, description="The request's version as you read it")
     note: str = Field(default="", max_length=_NOTE)
 
 
@@ -71,7 +75,7 @@ def list_sites(
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     bbox: Annotated[str | None, Query(description="west,south,east,north (deg)")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> dict[str, Any]:
     """List sites, most confident first (merged sites only when asked by status)."""
     rows = site_store.list_sites(
@@ -89,7 +93,7 @@ def list_sites(
 def queue(
     session: ReadSession,
     user: CurrentUser,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_DB_INT // 500)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     mine: bool = False,
     unassigned: bool = False,
