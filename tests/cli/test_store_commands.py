@@ -110,6 +110,26 @@ def test_db_purge_dry_run_then_purge(
     assert main(["db", "purge", "--unconfirmed-days", "-1"]) == 2  # one line, exit 2
 
 
+def test_users_compartments_and_sites_restrict(
+    home: Path, campaign: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest", "campaign", str(campaign)]) == 0
+    site = str(_sites(capsys)[0]["id"])
+    assert main(["users", "add", "sue", "--role", "supervisor"]) == 0
+    assert main(["users", "add", "ana", "--role", "analyst"]) == 0
+    capsys.readouterr()
+    assert main(["sites", "restrict", site, "--user", "sue", "--compartment", "team-b"]) == 2
+    assert "do not belong to compartment 'team-b'" in capsys.readouterr().err
+    assert main(["users", "compartments", "sue", "team-b", "team-a"]) == 0
+    assert "sue: team-a, team-b" in capsys.readouterr().out
+    assert main(["sites", "restrict", site, "--user", "sue", "--compartment", "team-b"]) == 0
+    assert f"{site}: visible to compartment team-b" in capsys.readouterr().out
+    assert main(["sites", "restrict", site, "--user", "ana"]) == 2  # not a supervisor
+    assert main(["users", "compartments", "sue", "Team B"]) == 2
+    assert main(["sites", "restrict", site, "--user", "sue"]) == 0
+    assert f"{site}: visible to all staff" in capsys.readouterr().out
+
+
 def test_bad_report_is_one_line_and_stores_nothing(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

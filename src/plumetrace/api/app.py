@@ -21,6 +21,7 @@ from plumetrace.api.routes import ROUTERS
 from plumetrace.api.web import mount_workbench
 from plumetrace.settings import Settings
 from plumetrace.store.audit_log import AuditVerification, verify
+from plumetrace.store.compartments import install_compartment_filter
 from plumetrace.store.engine import make_engine, session_scope
 from plumetrace.store.migrate import ensure_current
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.audit = None
     install_error_handlers(app)
     install_security_headers(app, cfg.basemap_url)
+    install_compartment_filter()
     for router in ROUTERS:
         app.include_router(router)
     mount_workbench(app)

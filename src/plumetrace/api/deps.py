@@ -9,7 +9,7 @@ token (login).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, TypedDict, cast
 
 from fastapi import Depends, Request, params
@@ -21,6 +21,7 @@ from plumetrace.errors import AuthError, ConfigurationError, InvalidParameterErr
 from plumetrace.io.tables import to_jsonable
 from plumetrace.security import ROLES
 from plumetrace.settings import Settings
+from plumetrace.store.compartments import view_as
 from plumetrace.store.engine import session_scope
 from plumetrace.store.models import User
 from plumetrace.store.users import user_for_token
@@ -76,15 +77,36 @@ def _engine(request: Request) -> Engine:
     return engine
 
 
+def _viewer(request: Request) -> Callable[[], Sequence[str] | None]:
+    """Return what a request's session may see (:mod:`plumetrace.store.compartments`).
+
+    Read when the session runs its first statement, after the route's guard has put the
+    user on the request: a staff user sees sites of no compartment and of theirs; a
+    partner's session is not filtered (partner routes read only frozen releases).
+    """
+
+    def compartments() -> Sequence[str] | None:
+        user: User | None = getattr(request.state, "user", None)
+        if user is None:
+            return ()  # fail closed: no known user sees no restricted site
+        if user.role == "partner":
+            return None
+        return tuple(user.compartments or ())
+
+    return compartments
+
+
 def read_session(request: Request) -> Iterator[Session]:
     """Yield a session for one request (committed when the route returns)."""
     with session_scope(_engine(request)) as session:
+        view_as(session, _viewer(request))
         yield session
 
 
 def write_session(request: Request) -> Iterator[Session]:
     """Yield a writing session for one request (committed before the response is sent)."""
     with session_scope(_engine(request), write=True) as session:
+        view_as(session, _viewer(request))
         yield session
 
 
@@ -143,8 +165,10 @@ class RoleGuard:
     def __init__(self, roles: tuple[str, ...]) -> None:
         self.roles = roles
 
-    def __call__(self, user: CurrentUser) -> User:
+    def __call__(self, request: Request, user: CurrentUser) -> User:
         """Return the current user if their role is allowed.
+
+        The user is noted on the request: it decides what the request's session may see.
 
         Raises
         ------
@@ -153,6 +177,7 @@ class RoleGuard:
         """
         if user.role not in self.roles:
             raise AuthError(f"the {user.role} role may not use this route", status=403)
+        request.state.user = user
         return user
 
     def __repr__(self) -> str:

@@ -202,3 +202,22 @@ def purge_cmd(
         f"{counts['reports']} report(s), {counts['tracks']} track(s), "
         f"{counts['attachments']} attachment(s); {files} evidence file(s) deleted"
     )
+
+
+@users_app.command("compartments")
+def compartments_cmd(
+    name: Annotated[str, typer.Argument(help="User name or id.")],
+    compartments: Annotated[
+        list[str] | None,
+        typer.Argument(help="The compartments (teams) they belong to; none: no compartment."),
+    ] = None,
+) -> None:
+    """Set the compartments a user belongs to: they see those restricted sites (audited)."""
+    from plumetrace.store.compartments import set_user_compartments
+    from plumetrace.store.engine import session_scope
+    from plumetrace.store.users import find_user
+
+    with session_scope(open_store(), write=True) as s:
+        user = find_user(s, name)
+        names = set_user_compartments(s, user, compartments or [], actor=actor())
+    console.print(f"{user.name}: {', '.join(names) or 'no compartment'}")

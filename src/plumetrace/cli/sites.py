@@ -90,3 +90,30 @@ def show_cmd(
         )
     for r in d["reviews"][:10]:
         console.print(f"  review {r['decision']} by {r['user']}: {r['note']}")
+
+
+@app.command("restrict")
+def restrict_cmd(
+    site_id: Annotated[str, typer.Argument(help="Site id (site-…).")],
+    user: Annotated[str, typer.Option("--user", help="The supervisor who decides it.")],
+    compartment: Annotated[
+        str | None,
+        typer.Option(help="Compartment (team) the site is restricted to; omit to open it."),
+    ] = None,
+) -> None:
+    """Restrict a site to a compartment (only its members see it), or open it to all staff."""
+    from plumetrace.errors import AuthError
+    from plumetrace.store.compartments import set_site_compartment
+    from plumetrace.store.engine import session_scope
+    from plumetrace.store.models import Site
+    from plumetrace.store.users import find_user
+
+    with session_scope(open_store(), write=True) as s:
+        by = find_user(s, user)
+        if by.role != "supervisor":
+            raise AuthError(f"{by.name} is a {by.role}: only a supervisor restricts sites")
+        site = s.get(Site, site_id)
+        version = site.version if site is not None else 0
+        out = set_site_compartment(s, site_id, compartment, by=by, version=version)
+    where = f"compartment {out['compartment']}" if out["compartment"] else "all staff"
+    console.print(f"{site_id}: visible to {where}")

@@ -232,6 +232,8 @@ class Site(Base):
     priority: Mapped[float] = mapped_column(Float, default=0.0)
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # restricted to one compartment (team): only its members see the site (None: all staff)
+    compartment: Mapped[str | None] = mapped_column(String(64), index=True)
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -286,6 +288,8 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     # a partner user belongs to one partner and sees only what was released to it
     partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"))
+    # the restricted compartments (teams) whose sites this staff user may see
+    compartments: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "add_attachment",
     "assign",
     "attachment_by_sha",
+    "bump_site",
     "close_collection_request",
     "list_collection_requests",
     "live_site",
@@ -88,7 +89,7 @@ def live_site(session: Session, site_id: str) -> Site:
     return site
 
 
-def _bump_site(session: Session, site: Site, expected_version: int, **values: Any) -> int:
+def bump_site(session: Session, site: Site, expected_version: int, **values: Any) -> int:
     """Update ``site`` only if it is still at ``expected_version``; return the new version."""
     new_version = expected_version + 1
     res = session.execute(
@@ -156,7 +157,7 @@ def assign(
             f"(must be an active {' or '.join(ASSIGNABLE_ROLES)})"
         )
     before = {"assignee_id": site.assignee_id, "version": site.version}
-    version = _bump_site(session, site, expected_version, assignee_id=target.id)
+    version = bump_site(session, site, expected_version, assignee_id=target.id)
     session.execute(
         update(Assignment)
         .where(Assignment.site_id == site_id, Assignment.active.is_(True))
@@ -261,7 +262,7 @@ def review(
     status = _STATUS_OF[decision]
     lat, lon, unc = site.lat, site.lon, site.uncertainty_m
     before = {"status": site.status, "version": site.version}
-    version = _bump_site(session, site, expected_version, status=status)
+    version = bump_site(session, site, expected_version, status=status)
     session.add(rev)
     creq: CollectionRequest | None = None
     if decision == "needs-collection":

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from plumetrace.api.deps import ReadSession, allow, present
+from plumetrace.errors import NotFoundError
 from plumetrace.store.audit_log import events_for, verify
+from plumetrace.store.compartments import is_hidden
 
 __all__ = ["router"]
 
@@ -35,4 +37,6 @@ def entity_events(
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
 ) -> dict[str, Any]:
     """List one entity's audit events, newest first (its audit trail)."""
+    if is_hidden(session, entity, entity_id):  # a restricted site looks like a missing one
+        raise NotFoundError(f"no {entity} {entity_id!r}")
     return present({"events": events_for(session, entity, entity_id, limit)})

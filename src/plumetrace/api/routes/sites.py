@@ -22,6 +22,7 @@ from plumetrace.io import evidence_files
 from plumetrace.settings import Settings
 from plumetrace.store import sites as site_store
 from plumetrace.store import workflow
+from plumetrace.store.compartments import set_site_compartment
 
 __all__ = ["router"]
 
@@ -126,6 +127,22 @@ def queue(
 def site(site_id: str, session: ReadSession) -> dict[str, Any]:
     """Return a site with its evidence, passes, reviews, assignments and attachments."""
     return present(site_store.site_detail(session, site_id))
+
+
+class CompartmentBody(BaseModel):
+    """Restrict a site to a compartment (team), or open it to all staff (null)."""
+
+    model_config = ConfigDict(extra="forbid")
+    compartment: str | None = Field(max_length=64)
+    version: int = Field(ge=0, le=MAX_DB_INT, description="The site's version as you read it")
+
+
+@router.put("/api/sites/{site_id}/compartment", **allow("supervisor"))
+def restrict(
+    site_id: str, body: CompartmentBody, session: WriteSession, user: CurrentUser
+) -> dict[str, Any]:
+    """Restrict a site to a compartment you belong to (only its members see it), or open it."""
+    return set_site_compartment(session, site_id, body.compartment, by=user, version=body.version)
 
 
 @router.post("/api/sites/{site_id}/assign", **allow(*REVIEWERS))

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from plumetrace.api.deps import CurrentUser, ReadSession, WriteSession, allow, present
+from plumetrace.store.compartments import set_user_compartments
 from plumetrace.store.partners import find_partner
 from plumetrace.store.users import add_user, find_user, list_users, revoke_tokens, set_active
 
@@ -68,3 +69,20 @@ def activate(
     target = find_user(session, user_id)
     set_active(session, target, body.active, actor=user.name)
     return {"id": target.id, "name": target.name, "active": target.active}
+
+
+class Compartments(BaseModel):
+    """The compartments (teams) a user belongs to: they see those restricted sites."""
+
+    model_config = ConfigDict(extra="forbid")
+    compartments: list[str] = Field(max_length=100)
+
+
+@router.put("/api/users/{user_id}/compartments", **allow("admin"))
+def compartments(
+    user_id: str, body: Compartments, session: WriteSession, user: CurrentUser
+) -> dict[str, Any]:
+    """Set the compartments a user belongs to (replacing the previous ones)."""
+    target = find_user(session, user_id)
+    names = set_user_compartments(session, target, body.compartments, actor=user.name)
+    return {"id": target.id, "name": target.name, "compartments": names}
