@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plumetrace.errors import PlumetraceError
-from tests.fuzz.harness import ReaderTimeout, bounded, run_variant
+from tests.fuzz.harness import bounded, run_variant
 from tests.fuzz.samples import PARSERS, Variant
 from tests.fuzz.strategies import mutated
 
@@ -47,15 +47,7 @@ def _fuzz(parser: str, data: st.DataObject) -> None:
         run_variant(variant, blob)
 
 
-_SLOW_TLOG = pytest.mark.xfail(
-    raises=ReaderTimeout,
-    strict=False,
-    reason="known: pymavlink's tlog reader scans corrupt timestamps byte by byte "
-    "(mavutil.mavlogfile.scan_timestamp) and can take over 5 s; see docs/fuzzing.md",
-)
-PARSER_PARAMS = [
-    pytest.param(name, marks=_SLOW_TLOG) if name == "mavlink" else name for name in sorted(PARSERS)
-]
+PARSER_PARAMS = sorted(PARSERS)
 
 
 @pytest.mark.parametrize("parser", PARSER_PARAMS)
