@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from plumetrace.store.engine import session_scope
-from plumetrace.store.models import Detection
+from plumetrace.store.models import Detection, Site
 
 from .conftest import Api, release_lead
 from .test_rules import _flatten
@@ -159,3 +159,24 @@ def test_compartment_names_are_checked(api: Api, name: str) -> None:
         json={"compartments": [name]},
     )
     assert r.status_code == 422 and re.search("compartment name", r.json()["detail"])
+
+
+def test_merged_stubs_of_a_restricted_site_are_hidden_too(api: Api) -> None:
+    hidden = api.sites[0]
+    with session_scope(api.engine, write=True) as s:
+        s.add(
+            Site(
+                id="site-stub000001",
+                lat=31.75,
+                lon=-106.45,
+                uncertainty_m=20.0,
+                confidence=0.1,
+                status="merged",
+                merged_into=hidden,
+                pos_weight=1.0,
+            )
+        )
+    _restrict(api, hidden)
+    for who, sees in (("ana", False), ("bob", True)):
+        merged = _ids(api.get("/api/sites", who, params={"status": "merged"}).json()["sites"])
+        assert ("site-stub000001" in merged) is sees, who

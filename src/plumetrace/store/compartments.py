@@ -112,6 +112,13 @@ def _hidden(session: Session) -> tuple[list[str], list[str]]:
         if member:
             hidden_q = hidden_q.where(sites_t.c.compartment.not_in(list(member)))
         sites = list(conn.execute(hidden_q).scalars())
+        while sites:  # and the merged stubs that point at them (they name them)
+            stubs = set(
+                conn.execute(select(sites_t.c.id).where(sites_t.c.merged_into.in_(sites))).scalars()
+            ) - set(sites)
+            if not stubs:
+                break
+            sites += sorted(stubs)
         leads = (
             list(
                 conn.execute(
