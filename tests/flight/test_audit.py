@@ -116,6 +116,7 @@ def test_unordered_and_duplicate_samples_are_repaired_with_warnings(tmp_path: Pa
         ("d.gpx", "<gpx><trk><trkseg><trkpt lat='1'></trkpt></trkseg></trk></gpx>", "lat/lon"),
         ("e.gpx", "<gpx><trk", "not valid GPX XML"),
         ("f.tlog", "this is not a mavlink log at all", "no position messages"),
+        ("h.tlog", "", "h.tlog: no position messages"),  # too short to map: said plainly
         ("g.kml", "x", "unknown track format"),
     ],
 )
@@ -124,6 +125,7 @@ def test_bad_tracks(tmp_path: Path, name: str, text: str, message: str) -> None:
     with pytest.raises((FormatError, DataSourceError)) as err:
         read_track(tmp_path / name)
     assert message in str(err.value) and "\n" not in str(err.value)
+    assert "cannot be read" not in str(err.value)  # the file was read: its content is bad
 
 
 def test_mavlink_telemetry_log(tmp_path: Path) -> None:

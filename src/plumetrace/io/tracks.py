@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import math
 import mmap
+import os
 import re
 import warnings
 from collections.abc import Sequence
@@ -526,7 +527,7 @@ record's start from a corrupt stretch."""
 _GLOBAL_POSITION_INT = 33
 
 
-def _tlog_candidate(data: bytes, start: int) -> int:
+def _tlog_candidate(data: Any, start: int) -> int:
     """Return the next record offset >= ``start`` whose frame could begin there.
 
     That is, 8 bytes on (after the timestamp) is a MAVLink magic byte; ``len(data)`` if
@@ -548,9 +549,19 @@ def _read_tlog(path: Path) -> Track:
     from pymavlink.dialects.v20 import ardupilotmega as mav
 
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            if os.fstat(f.fileno()).st_size < 16:  # not even one record (mmap needs bytes)
+                raise FormatError(path, "no position messages (GLOBAL_POSITION_INT) in the log")
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return _tlog_records(path, data, mav)
+    except PlumetraceError:  # our own errors are OSErrors too: pass them on as they are
+        raise
     except OSError as exc:
         raise DataSourceError(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def _tlog_records(path: Path, data: Any, mav: Any) -> Track:
+    """Read the records of a mapped ``.tlog`` (see :func:`_read_tlog`)."""
     link = mav.MAVLink(None)
     t: list[float] = []
     lat: list[float] = []
