@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plumetrace.errors import FormatError, PlumetraceError
+from plumetrace.io.readings import BEAMS_COLUMNS
 from tests.fuzz.harness import bounded, check_error
 from tests.fuzz.samples import consume
 
@@ -444,15 +445,7 @@ _csv_files = {
         "wind_dir_deg",
         "turbulence",
     ),
-    "beams": (
-        "beam_id",
-        "sensor_x_m",
-        "sensor_y_m",
-        "sensor_z_m",
-        "reflector_x_m",
-        "reflector_y_m",
-        "reflector_z_m",
-    ),
+    "beams": BEAMS_COLUMNS,
     "wind": ("time", "wind_speed_m_s", "wind_dir_deg", "turbulence"),
     "track": ("time", "lat", "lon", "alt_m"),
     "gas": ("wavelength_nm", "absorption_per_ppm_m"),

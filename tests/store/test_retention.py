@@ -144,7 +144,6 @@ def test_purge_is_idempotent(engine: sa.Engine, world: dict[str, str]) -> None:
     with session_scope(engine, write=True) as s:
         again = purge(s, cutoffs, actor="ops")
     assert again.counts() == dict.fromkeys(again.counts(), 0)
-    assert timedelta(0) < NEW - CUTOFF
 
 
 def test_old_attachments_of_unconfirmed_sites_go_and_unshared_files_are_named(

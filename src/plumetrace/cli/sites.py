@@ -105,15 +105,12 @@ def restrict_cmd(
     from plumetrace.errors import AuthError
     from plumetrace.store.compartments import set_site_compartment
     from plumetrace.store.engine import session_scope
-    from plumetrace.store.models import Site
     from plumetrace.store.users import find_user
 
     with session_scope(open_store(), write=True) as s:
         by = find_user(s, user)
         if by.role != "supervisor":
             raise AuthError(f"{by.name} is a {by.role}: only a supervisor restricts sites")
-        site = s.get(Site, site_id)
-        version = site.version if site is not None else 0
-        out = set_site_compartment(s, site_id, compartment, by=by, version=version)
+        out = set_site_compartment(s, site_id, compartment, by=by, version=None)
     where = f"compartment {out['compartment']}" if out["compartment"] else "all staff"
     console.print(f"{site_id}: visible to {where}")

@@ -171,7 +171,7 @@ def install_compartment_filter() -> None:
 
 
 def set_site_compartment(
-    session: Session, site_id: str, compartment: str | None, *, by: User, version: int
+    session: Session, site_id: str, compartment: str | None, *, by: User, version: int | None
 ) -> dict[str, Any]:
     """Restrict a site to a compartment (or open it to all staff, with None).
 
@@ -185,7 +185,7 @@ def set_site_compartment(
     AuthError
         (403) The user does not belong to the compartment.
     ConflictError
-        The site changed since ``version``.
+        The site changed since ``version`` (None: the operator acts on the current one).
     """
     if compartment is not None:
         check_compartment(compartment)
@@ -195,7 +195,8 @@ def set_site_compartment(
             )
     site = live_site(session, site_id)
     before = {"compartment": site.compartment}
-    new_version = bump_site(session, site, version, compartment=compartment)
+    expected = site.version if version is None else version
+    new_version = bump_site(session, site, expected, compartment=compartment)
     append_event(
         session,
         actor=by.name,
