@@ -23,6 +23,7 @@ __all__ = [
     "RetrievalError",
     "TamperError",
     "TargetSpectrumError",
+    "UnavailableError",
 ]
 
 
@@ -116,6 +117,10 @@ class AuthError(PlumetraceError, PermissionError):
 
     def __reduce__(self) -> tuple[type[AuthError], tuple[str, int]]:
         return (type(self), (str(self), self.status))
+
+
+class UnavailableError(PlumetraceError, ConnectionError):
+    """A service plumetrace works with cannot be reached (e.g. a Dask scheduler)."""
 
 
 class TamperError(PlumetraceError, RuntimeError):

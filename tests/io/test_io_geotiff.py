@@ -115,3 +115,36 @@ def test_failed_write_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert [p.name for p in tmp_path.iterdir()] == ["keep.tif"]
     with pytest.raises(InvalidParameterError, match=r"nodata -9999 cannot be stored as uint8"):
         write_geotiff(path, np.ones((4, 4), np.uint8), None, nodata=-9999)
+
+
+def test_cloud_optimized(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(600, 520)).astype(np.float32)
+    values[0, 0] = np.nan
+    flags = rng.choice(np.array([0, 1, 4, 16], dtype=np.uint8), size=(600, 520))
+    lat, lon = np.meshgrid(
+        np.linspace(31.1, 31.0, 600), np.linspace(-106.0, -105.9, 520), indexing="ij"
+    )
+    write_geotiff(
+        tmp_path / "e.tif",
+        values,
+        Georef(lat=lat, lon=lon),
+        nodata=-9999.0,
+        tags={"units": "ppm m"},
+        band_descriptions=["enhancement"],
+        cog=True,
+    )
+    write_geotiff(tmp_path / "m.tif", flags, utm_georef(31.7, -105.5, 600, 520, 5.0), cog=True)
+    with rasterio.open(tmp_path / "e.tif") as src:
+        assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+        assert src.block_shapes[0] == (256, 256) and src.overviews(1) == [2, 4]
+        assert src.tags()["units"] == "ppm m" and src.descriptions == ("enhancement",)
+        assert len(src.gcps[0]) > 3 and src.nodata == -9999.0
+    back = read_geotiff(tmp_path / "e.tif")
+    np.testing.assert_array_equal(back.data, np.where(np.isnan(values), np.float32(-9999), values))
+    with rasterio.open(tmp_path / "m.tif") as src:
+        assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+        overview = src.read(1, out_shape=(150, 130))  # read from the 4x overview
+        assert src.crs.to_epsg() == 32613  # UTM 13N
+    assert set(np.unique(overview)) <= {0, 1, 4, 16}  # flags are sampled, never averaged
+    np.testing.assert_array_equal(read_geotiff(tmp_path / "m.tif").data, flags)

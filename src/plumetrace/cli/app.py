@@ -104,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: list[str]) -> int:
     try:
-        app(args=args, prog_name="plumetrace", standalone_mode=False)
+        # without standalone mode click *returns* the code of a typer.Exit raised inside
+        # a command (it raises only from its own parsing)
+        code = app(args=args, prog_name="plumetrace", standalone_mode=False)
     except (typer.Exit, click.exceptions.Exit) as exc:
         return int(exc.exit_code)
     except (typer.Abort, click.Abort):
@@ -134,7 +136,7 @@ def _run(args: list[str]) -> int:
             err=True,
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

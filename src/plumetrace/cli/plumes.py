@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from plumetrace.cli import detect as detect_cli
-from plumetrace.cli._progress import console
+from plumetrace.cli._progress import batch_progress, console
 
 if TYPE_CHECKING:
+    from plumetrace.pipeline.batch import BatchResult
     from plumetrace.pipeline.plumes import PlumesSummary
     from plumetrace.plumes import PlumeOptions
 
@@ -75,13 +76,23 @@ def _plume_options(
 
 
 def _report(summary: PlumesSummary, out: Path) -> None:
+    _plume_table(out)
+    if summary.wind_speed_m_s is None:
+        console.print("[yellow]no --wind-speed: emission rates were not estimated[/]")
+    console.print(
+        f"[bold green]{summary.plumes}[/] plume(s) of {summary.candidates} candidate(s), "
+        f"{summary.seconds:.2f} s -> {out}"
+    )
+
+
+def _plume_table(out: Path) -> None:
     from rich.table import Table
 
     from plumetrace.io.geojson import read_geojson
 
     doc = read_geojson(out / "plumes.geojson")
     if doc["features"]:
-        table = Table(title=f"{summary.plumes} plume(s)", title_justify="left")
+        table = Table(title=f"{len(doc['features'])} plume(s)", title_justify="left")
         for col in ("id", "lat", "lon", "±m", "kg/h", "68% interval", "conf"):
             table.add_column(col, justify="right")
         for f in doc["features"]:
@@ -101,12 +112,53 @@ def _report(summary: PlumesSummary, out: Path) -> None:
                 f"{p['confidence']:.2f}",
             )
         console.print(table)
-    if summary.wind_speed_m_s is None:
-        console.print("[yellow]no --wind-speed: emission rates were not estimated[/]")
+
+
+def _report_batch(result: BatchResult, out: Path) -> None:
+    """Print what a batch did; exit 1 if any scene failed (after reporting every one)."""
+    from rich.table import Table
+
+    from plumetrace.io.tables import write_json
+
+    write_json(out / "batch.json", result.to_dict())
+    doc = result.to_dict()
+    if len(result.outcomes) == 1 and result.outcomes[0].status != "failed":
+        _plume_table(result.outcomes[0].out_dir)
+    else:
+        shown = [o for o in result.outcomes if o.status == "failed"] + [
+            o for o in result.outcomes if o.status != "failed"
+        ]
+        table = Table(title=f"{len(result.outcomes)} scene(s)", title_justify="left")
+        for col in ("scene", "status", "plumes", "s", "ingested"):
+            table.add_column(col, justify="left" if col in ("scene", "status") else "right")
+        for o in shown[:40]:
+            status = f"[red]failed[/]: {o.error}" if o.status == "failed" else o.status
+            table.add_row(
+                o.scene.name,
+                status,
+                str(o.plumes),
+                f"{o.seconds:.1f}",
+                "yes" if o.ingested else "-",
+            )
+        console.print(table)
+        if len(shown) > 40:
+            console.print(f"... and {len(shown) - 40} more (all in {out / 'batch.json'})")
+    notes = sorted({o.ingest_note for o in result.outcomes if o.ingest_note})
+    for note in notes:
+        n = sum(o.ingest_note == note for o in result.outcomes)
+        console.print(f"[yellow]{n} scene(s) {note}[/]")
+    minutes = result.seconds / 60
+    rate = doc["done"] / minutes if minutes > 0 else 0.0
     console.print(
-        f"[bold green]{summary.plumes}[/] plume(s) of {summary.candidates} candidate(s), "
-        f"{summary.seconds:.2f} s -> {out}"
+        f"[bold green]{doc['done']}[/] processed, {doc['skipped']} skipped (done before), "
+        f"[{'red' if doc['failed'] else 'green'}]{doc['failed']} failed[/]; "
+        f"{doc['plumes']} plume(s); {result.seconds:.1f} s ({rate:.1f} scenes/min, "
+        f"{result.executor}, {result.workers} worker(s)) -> {out}"
     )
+    if result.catalog is not None:
+        console.print(f"STAC catalog: {result.catalog}")
+    if result.failed:
+        raise typer.Exit(1)
 
 
 def plumes(
@@ -157,9 +209,19 @@ def plumes(
     _report(summary, out)
 
 
+ExecutorOpt = Annotated[
+    Literal["dask", "local"],
+    typer.Option(help="dask: a Dask cluster (local unless --scheduler); local: one plain loop."),
+]
+
+
 def process(
     radiance: Annotated[
-        Path, typer.Argument(help="Radiance file: ENVI (.hdr or data file) or EMIT-like .nc.")
+        list[str],
+        typer.Argument(
+            help="Radiance scenes: ENVI (.hdr or data file) or EMIT-like .nc files, glob "
+            "patterns, directories, or STAC catalog/collection/item JSON files."
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
     gas: detect_cli.GasOpt = "ch4",
@@ -179,12 +241,52 @@ def process(
     min_confidence: MinConfidenceOpt = 0.5,
     fetch: FetchOpt = 30.0,
     seed: SeedOpt = 0,
+    executor: ExecutorOpt = "dask",
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Workers of the local Dask cluster (default: one per core)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Use a running Dask cluster, e.g. tcp://HOST:8786 (not --workers)."),
+    ] = None,
+    retries: Annotated[
+        int, typer.Option(min=0, help="Extra attempts of a failed task before the scene fails.")
+    ] = 1,
+    ingest: Annotated[
+        bool | None,
+        typer.Option(
+            "--ingest/--no-ingest",
+            help="Ingest each finished scene into the store (default: the scenes whose "
+            "acquisition time is known; --ingest requires it of every scene).",
+        ),
+    ] = None,
+    time: Annotated[
+        str | None,
+        typer.Option("--time", help="Acquisition time (ISO 8601, UTC) of scenes that carry none."),
+    ] = None,
+    operator: Annotated[str | None, typer.Option(help="Operator of new flights.")] = None,
+    platform: Annotated[str | None, typer.Option(help="Platform of new flights.")] = None,
+    catalog: Annotated[
+        bool, typer.Option("--catalog/--no-catalog", help="Write OUT/catalog.json (STAC).")
+    ] = True,
 ) -> None:
-    """Retrieve and find plumes in one go: detect, then plumes, into one directory."""
-    from plumetrace.cli._progress import progress_bar
-    from plumetrace.pipeline.detect import run_detect
-    from plumetrace.pipeline.plumes import PlumesInputs, run_plumes
+    """Retrieve and find plumes in many scenes: detect, then plumes, per scene, on Dask.
 
+    With more than one scene each scene's outputs go to OUT/<scene name>. Finished
+    scenes are ingested as passes (flight id = scene name) as they finish; a failed
+    scene is retried, then reported, and the rest go on; a re-run skips finished scenes.
+    Products are Cloud-Optimized GeoTIFFs, described in OUT/catalog.json (STAC).
+    """
+    from plumetrace.errors import InvalidParameterError
+    from plumetrace.io.evidence import parse_time_option
+    from plumetrace.pipeline.batch import BatchIngest, BatchOptions, open_client, run_batch
+    from plumetrace.pipeline.scenes import resolve_scenes
+
+    if scheduler is not None and workers is not None:
+        raise InvalidParameterError("give --scheduler or --workers, not both")
+    if executor == "local" and (scheduler is not None or workers is not None):
+        raise InvalidParameterError("--executor local takes neither --scheduler nor --workers")
     detect_opts = detect_cli.detect_options(
         gas=gas,
         method=method,
@@ -207,12 +309,49 @@ def process(
         fetch=fetch,
         seed=seed,
     )
-    with progress_bar("retrieving") as update:
-        det = run_detect(radiance, out, detect_opts, progress=update)
-    detect_cli.report(det, out)
-    with console.status("finding plumes"):
-        summary = run_plumes(PlumesInputs(out / "enhancement.tif"), out, plume_opts)
-    _report(summary, out)
+    when = None if time is None else parse_time_option(time, "--time")
+    with console.status("finding scenes"):
+        scenes = resolve_scenes(radiance, time=when)
+    if ingest and (operator is None or platform is None):
+        raise InvalidParameterError("--ingest: give --operator and --platform of the flights")
+    if ingest:
+        unknown = [s.name for s in scenes if s.time is None]
+        if unknown:
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            raise InvalidParameterError(
+                f"--ingest: no acquisition time for {', '.join(unknown[:5])}{more}; "
+                "give --time, or --no-ingest"
+            )
+    target = None
+    if ingest is None and (operator is None or platform is None):
+        console.print(
+            "[yellow]scenes are not ingested: give --operator and --platform "
+            "(or --no-ingest to silence this)[/]"
+        )
+    elif ingest is not False:
+        from plumetrace.cli._store import actor, open_store, settings
+
+        target = BatchIngest(
+            engine=open_store(),
+            evidence_dir=settings().evidence_dir,
+            actor=actor(),
+            operator=operator,
+            platform=platform,
+            sensor=sensor,
+        )
+    opts = BatchOptions(
+        detect=detect_opts,
+        plumes=plume_opts,
+        retries=retries,
+        per_scene_dirs=len(scenes) > 1,
+        catalog=catalog,
+    )
+    with (
+        open_client(executor, workers=workers, scheduler=scheduler) as client,
+        batch_progress(len(scenes)) as update,
+    ):
+        result = run_batch(scenes, out, opts, client=client, ingest=target, progress=update)
+    _report_batch(result, out)
 
 
 def register(app: typer.Typer) -> None:

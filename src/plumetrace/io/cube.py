@@ -10,6 +10,7 @@ import abc
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeAlias
@@ -20,7 +21,13 @@ from numpy.typing import NDArray
 from plumetrace.errors import DataSourceError, FormatError, InvalidParameterError
 from plumetrace.geo import Georef
 
-__all__ = ["BandSelector", "RadianceCube", "Selection", "check_spectral"]
+__all__ = [
+    "BandSelector",
+    "RadianceCube",
+    "Selection",
+    "check_spectral",
+    "parse_acquisition_time",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +176,25 @@ def check_spectral(
     return wl, fw
 
 
+def parse_acquisition_time(value: object, source: Path) -> datetime | None:
+    """Parse an ISO-8601 acquisition time as an aware UTC datetime; None if absent.
+
+    A naive time is taken as UTC. A value that is not a time is logged and ignored:
+    the scene stays readable, and jobs that need the time ask for it.
+    """
+    if value is None:
+        return None
+    text = str(value).strip().strip("{}").strip()
+    if not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        logger.warning("%s: acquisition time %r is not an ISO-8601 time; ignored", source, text)
+        return None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
 class RadianceCube(abc.ABC):
     """A radiance cube on disk, read in windows; use :func:`open_radiance` to get one.
 
@@ -186,8 +212,12 @@ class RadianceCube(abc.ABC):
         Grid (ENVI map info) or per-pixel lat/lon (netCDF); unreferenced if none.
     dtype_on_disk : numpy.dtype
         Sample type in the file, with byte order.
+    acquired : datetime or None
+        When the scene was taken (UTC), if the file says: ENVI ``acquisition time``,
+        netCDF ``time_coverage_start``.
     """
 
+    acquired: datetime | None = None
     path: Path
     shape: tuple[int, int, int]
     wavelength_nm: NDArray[np.float64]

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumetrace.errors import DataSourceError
-from plumetrace.io.cube import RadianceCube, Selection, check_spectral
+from plumetrace.io.cube import RadianceCube, Selection, check_spectral, parse_acquisition_time
 from plumetrace.io.envi import envi_georef, open_envi_pair
 from plumetrace.io.envi_header import EnviHeader, Interleave
 
@@ -90,6 +90,7 @@ class EnviRadiance(RadianceCube):
         self.wavelength_nm = wl
         self.fwhm_nm = fwhm
         self.georef = envi_georef(header, header_path)
+        self.acquired = parse_acquisition_time(header.fields.get("acquisition time"), header_path)
         self.dtype_on_disk = header.dtype
         lines, samples, bands = header.shape
         disk_shape = {

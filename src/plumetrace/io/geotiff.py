@@ -131,6 +131,7 @@ def write_geotiff(
     dtype: DTypeLike | None = None,
     band_descriptions: Sequence[str] | None = None,
     tags: Mapping[str, object] | None = None,
+    cog: bool = False,
 ) -> None:
     """Write a raster as a DEFLATE-compressed GeoTIFF (atomically).
 
@@ -151,6 +152,10 @@ def write_geotiff(
         One per band.
     tags : mapping or None
         Metadata tags (values converted with ``str``).
+    cog : bool
+        Write a Cloud-Optimized GeoTIFF (GDAL's COG driver: 256-pixel tiles, overviews
+        averaged for floats and nearest for integers such as flag masks, the IFDs
+        first) that clients can read by HTTP range requests.
 
     Raises
     ------
@@ -196,7 +201,14 @@ def write_geotiff(
         "predictor": _predictor(out_dtype),
         "BIGTIFF": "IF_SAFER",
     }
-    if rows >= _TILED_FROM or cols >= _TILED_FROM:
+    if cog:
+        floating = np.issubdtype(out_dtype, np.floating)
+        profile.update(
+            driver="COG",
+            blocksize=_TILE,
+            overview_resampling="average" if floating else "nearest",
+        )
+    elif rows >= _TILED_FROM or cols >= _TILED_FROM:
         profile.update(tiled=True, blockxsize=_TILE, blockysize=_TILE)
     gcps: list[Any] | None = None
     if georef is not None and georef.crs is not None and georef.transform is not None:

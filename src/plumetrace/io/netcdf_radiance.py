@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from plumetrace.errors import DataSourceError, FormatError
 from plumetrace.geo import Georef
-from plumetrace.io.cube import RadianceCube, Selection, check_spectral
+from plumetrace.io.cube import RadianceCube, Selection, check_spectral, parse_acquisition_time
 
 __all__ = ["MAX_LOCATION_PIXELS", "NetcdfRadiance", "radiance_unit_factor"]
 
@@ -182,6 +182,7 @@ class NetcdfRadiance(RadianceCube):
         self._add = None if add is None else float(add)
         self._units = radiance_unit_factor(_attr(rad, "units"), p)
         self.georef = self._georef(p)
+        self.acquired = parse_acquisition_time(getattr(ds, "time_coverage_start", None), p)
 
     def _georef(self, p: Path) -> Georef:
         lat_var = _find(self._ds, "location/lat", "lat")

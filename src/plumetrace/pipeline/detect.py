@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,13 +20,26 @@ from threadpoolctl import threadpool_limits
 from plumetrace import __version__
 from plumetrace.detect import Method, Shrinkage, flags, retrieve
 from plumetrace.errors import InvalidParameterError, InvalidRadianceError
+from plumetrace.geo import Georef
+from plumetrace.io.cube import RadianceCube
 from plumetrace.io.geotiff import write_geotiff
 from plumetrace.io.quicklook import write_enhancement_png
 from plumetrace.io.radiance import open_radiance
 from plumetrace.io.tables import write_json
 from plumetrace.pipeline.gas import build_target, window_bands
+from plumetrace.spectra import GasTarget
 
-__all__ = ["NODATA", "DetectOptions", "DetectSummary", "run_detect"]
+__all__ = [
+    "NODATA",
+    "BlockResult",
+    "DetectOptions",
+    "DetectSummary",
+    "ScenePlan",
+    "plan_scene",
+    "retrieve_block",
+    "run_detect",
+    "write_detect_products",
+]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +123,178 @@ def _block_columns(rows: int, cols: int, bands: int, group_cols: int, budget: in
     return min(n, cols + (-cols) % group_cols)
 
 
+@dataclass(frozen=True, eq=False)
+class ScenePlan:
+    """How one scene is retrieved: its bands, target and column blocks.
+
+    Blocks hold whole column groups, and the background is estimated per column group,
+    so blocks are independent: they can run in any order, on any worker.
+
+    Attributes
+    ----------
+    path : str
+        The radiance file.
+    rows, cols : int
+    idx : (nwin,) ndarray of intp
+        Bands used by the retrieval.
+    unit_absorption : (nwin,) ndarray, (ppm·m)⁻¹
+        The target at those bands.
+    wavelength_nm : (nwin,) ndarray, nm
+    window_nm : (float, float)
+    gas : str
+        The target's gas name.
+    blocks : tuple of (int, int)
+        Column ranges ``[c0, c1)``.
+    cube_bytes : int
+        Size of the whole cube as stored (all bands), bytes.
+    """
+
+    path: str
+    rows: int
+    cols: int
+    idx: NDArray[np.intp]
+    unit_absorption: NDArray[np.float64]
+    wavelength_nm: NDArray[np.float64]
+    window_nm: tuple[float, float]
+    gas: str
+    blocks: tuple[tuple[int, int], ...]
+    cube_bytes: int = 0
+
+    @property
+    def window_bytes(self) -> int:
+        """Bytes of window radiance (float32) the retrieval reads."""
+        return self.rows * self.cols * int(self.idx.size) * 4
+
+
+@dataclass(frozen=True, eq=False)
+class BlockResult:
+    """The retrieval of columns ``[c0, c1)`` of a scene; arrays are (rows, c1 - c0)."""
+
+    c0: int
+    c1: int
+    enhancement: NDArray[np.float32]
+    uncertainty: NDArray[np.float32]
+    flags: NDArray[np.uint8]
+    albedo: NDArray[np.float32]
+    grey: NDArray[np.float32]
+    iterations: int
+    seconds_compute: float
+
+
+def plan_scene(
+    radiance_path: str | Path,
+    options: DetectOptions | None = None,
+    *,
+    scene: RadianceCube | None = None,
+    target_cache: dict[bytes, GasTarget] | None = None,
+) -> ScenePlan:
+    """Plan the retrieval of a scene: bands, target, column blocks of ``block_bytes``.
+
+    ``scene`` is the already-open cube of ``radiance_path`` (else it is opened and
+    closed here). ``target_cache`` reuses targets across scenes with the same bands.
+    """
+    opts = options or DetectOptions()
+    if opts.group_cols < 1:
+        raise InvalidParameterError("--group-cols must be at least 1")
+    if opts.max_iter < 1:
+        raise InvalidParameterError("--max-iter must be at least 1")
+    if scene is None:
+        with open_radiance(radiance_path) as opened:
+            return plan_scene(radiance_path, opts, scene=opened, target_cache=target_cache)
+    rows, cols, bands = scene.shape
+    key = opts.gas.encode() + scene.wavelength_nm.tobytes() + scene.fwhm_nm.tobytes()
+    target = target_cache.get(key) if target_cache is not None else None
+    if target is None:
+        target = build_target(opts.gas, scene.wavelength_nm, scene.fwhm_nm)
+        if target_cache is not None:
+            target_cache[key] = target
+    idx, window = window_bands(str(radiance_path), scene.wavelength_nm, target, opts.window_nm)
+    step = _block_columns(rows, cols, idx.size, opts.group_cols, opts.block_bytes)
+    blocks = tuple((c0, min(cols, c0 + step)) for c0 in range(0, cols, step))
+    return ScenePlan(
+        path=str(radiance_path),
+        rows=rows,
+        cols=cols,
+        idx=idx,
+        unit_absorption=target.absorption_per_ppm_m[idx],
+        wavelength_nm=scene.wavelength_nm[idx],
+        window_nm=window,
+        gas=target.gas,
+        blocks=blocks,
+        cube_bytes=rows * cols * bands * scene.dtype_on_disk.itemsize,
+    )
+
+
+def _retrieve_columns(
+    scene: RadianceCube, plan: ScenePlan, c0: int, c1: int, opts: DetectOptions
+) -> BlockResult:
+    cube = scene.read(bands=plan.idx, cols=slice(c0, c1))
+    grey = cube.mean(axis=2)
+    _check_columns(plan.path, grey, c0)
+    t0 = time.perf_counter()
+    res = retrieve(
+        cube,
+        plan.unit_absorption,
+        method=opts.method,
+        wavelength_nm=plan.wavelength_nm,
+        group_cols=opts.group_cols,
+        shrinkage=opts.shrinkage,
+        max_iter=opts.max_iter,
+        saturation_radiance=opts.saturation_radiance,
+    )
+    seconds = time.perf_counter() - t0
+    del cube
+    return BlockResult(
+        c0=c0,
+        c1=c1,
+        enhancement=np.asarray(res.enhancement, dtype=np.float32),
+        uncertainty=np.asarray(res.uncertainty, dtype=np.float32),
+        flags=np.asarray(res.flags, dtype=np.uint8),
+        albedo=np.asarray(res.albedo, dtype=np.float32),
+        grey=np.asarray(grey, dtype=np.float32),
+        iterations=int(res.iterations),
+        seconds_compute=seconds,
+    )
+
+
+def retrieve_block(plan: ScenePlan, c0: int, c1: int, options: DetectOptions) -> BlockResult:
+    """Retrieve columns ``[c0, c1)`` of a planned scene (opens and closes the file).
+
+    This is the unit of work of a distributed run: it needs only the file and the plan.
+    """
+    limits = threadpool_limits(options.threads) if options.threads else None
+    try:
+        with open_radiance(plan.path) as scene:
+            return _retrieve_columns(scene, plan, c0, c1, options)
+    finally:
+        if limits is not None:
+            limits.unregister()
+
+
+class _Maps:
+    """The scene's output layers, filled block by block."""
+
+    def __init__(self, rows: int, cols: int) -> None:
+        self.enh = np.full((rows, cols), np.nan, dtype=np.float32)
+        self.unc = np.full((rows, cols), np.nan, dtype=np.float32)
+        self.mask = np.zeros((rows, cols), dtype=np.uint8)
+        self.grey = np.zeros((rows, cols), dtype=np.float32)
+        self.albedo = np.full((rows, cols), np.nan, dtype=np.float32)
+        self.compute = 0.0
+        self.iterations = 0
+        self.blocks = 0
+
+    def add(self, b: BlockResult) -> None:
+        self.enh[:, b.c0 : b.c1] = b.enhancement
+        self.unc[:, b.c0 : b.c1] = b.uncertainty
+        self.mask[:, b.c0 : b.c1] = b.flags
+        self.grey[:, b.c0 : b.c1] = b.grey
+        self.albedo[:, b.c0 : b.c1] = b.albedo
+        self.compute += b.seconds_compute
+        self.iterations = max(self.iterations, b.iterations)
+        self.blocks += 1
+
+
 def run_detect(
     radiance_path: str | Path,
     out_dir: str | Path,
@@ -125,7 +310,8 @@ def run_detect(
     out_dir : str or Path
         Created if missing; receives ``enhancement.tif``, ``uncertainty.tif``,
         ``mask.tif``, ``albedo.tif`` (brightness relative to the column mean, used by
-        ``plumes`` to reject surface features), ``detect.json`` and ``quicklook.png``.
+        ``plumes`` to reject surface features; all four Cloud-Optimized GeoTIFFs),
+        ``detect.json`` and ``quicklook.png``.
     options : DetectOptions, optional
     progress : callable, optional
         Called with ``(columns_done, columns_total)`` after each block.
@@ -135,61 +321,56 @@ def run_detect(
     DetectSummary
     """
     opts = options or DetectOptions()
-    if opts.group_cols < 1:
-        raise InvalidParameterError("--group-cols must be at least 1")
-    if opts.max_iter < 1:
-        raise InvalidParameterError("--max-iter must be at least 1")
     t_start = time.perf_counter()
-    out = Path(out_dir)
     limits = threadpool_limits(opts.threads) if opts.threads else None
     try:
         with open_radiance(radiance_path) as scene:
-            rows, cols, _ = scene.shape
-            target = build_target(opts.gas, scene.wavelength_nm, scene.fwhm_nm)
-            idx, window = window_bands(
-                str(radiance_path), scene.wavelength_nm, target, opts.window_nm
-            )
-            s = target.absorption_per_ppm_m[idx]
-            enh = np.full((rows, cols), np.nan, dtype=np.float32)
-            unc = np.full((rows, cols), np.nan, dtype=np.float32)
-            mask = np.zeros((rows, cols), dtype=np.uint8)
-            grey = np.zeros((rows, cols), dtype=np.float32)
-            albedo = np.full((rows, cols), np.nan, dtype=np.float32)
-            step = _block_columns(rows, cols, idx.size, opts.group_cols, opts.block_bytes)
-            compute = 0.0
-            iterations = 0
-            blocks = 0
-            for c0 in range(0, cols, step):
-                c1 = min(cols, c0 + step)
-                cube = scene.read(bands=idx, cols=slice(c0, c1))
-                grey[:, c0:c1] = cube.mean(axis=2)
-                _check_columns(str(radiance_path), grey[:, c0:c1], c0)
-                t0 = time.perf_counter()
-                res = retrieve(
-                    cube,
-                    s,
-                    method=opts.method,
-                    wavelength_nm=scene.wavelength_nm[idx],
-                    group_cols=opts.group_cols,
-                    shrinkage=opts.shrinkage,
-                    max_iter=opts.max_iter,
-                    saturation_radiance=opts.saturation_radiance,
-                )
-                compute += time.perf_counter() - t0
-                del cube
-                enh[:, c0:c1] = res.enhancement
-                unc[:, c0:c1] = res.uncertainty
-                mask[:, c0:c1] = res.flags
-                albedo[:, c0:c1] = res.albedo
-                iterations = max(iterations, res.iterations)
-                blocks += 1
+            plan = plan_scene(radiance_path, opts, scene=scene)
+            maps = _Maps(plan.rows, plan.cols)
+            for c0, c1 in plan.blocks:
+                maps.add(_retrieve_columns(scene, plan, c0, c1, opts))
                 if progress is not None:
-                    progress(c1, cols)
+                    progress(c1, plan.cols)
             georef = scene.georef
     finally:
         if limits is not None:
             limits.unregister()
+    return _write_products(plan, maps, georef, Path(out_dir), opts, t_start)
 
+
+def write_detect_products(
+    plan: ScenePlan,
+    blocks: Sequence[BlockResult],
+    out_dir: str | Path,
+    options: DetectOptions,
+    seconds_before: float = 0.0,
+) -> DetectSummary:
+    """Assemble a scene's retrieved blocks and write the ``detect`` products.
+
+    ``seconds_before`` is the work already spent on the blocks (elsewhere), s; the
+    summary's ``seconds`` adds the writing to it.
+    """
+    t_start = time.perf_counter() - seconds_before
+    maps = _Maps(plan.rows, plan.cols)
+    for b in blocks:
+        maps.add(b)
+    if maps.blocks != len(plan.blocks):
+        raise InvalidParameterError(
+            f"{plan.path}: {maps.blocks} retrieved blocks for {len(plan.blocks)} planned"
+        )
+    with open_radiance(plan.path) as scene:
+        georef = scene.georef
+    return _write_products(plan, maps, georef, Path(out_dir), options, t_start)
+
+
+def _write_products(
+    plan: ScenePlan,
+    maps: _Maps,
+    georef: Georef,
+    out: Path,
+    opts: DetectOptions,
+    t_start: float,
+) -> DetectSummary:
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "enhancement": out / "enhancement.tif",
@@ -198,30 +379,33 @@ def run_detect(
         "albedo": out / "albedo.tif",
         "detect": out / "detect.json",
     }
-    tags = {"units": "ppm m", "gas": target.gas, "method": opts.method}
-    write_geotiff(files["enhancement"], _fill(enh), georef, nodata=NODATA, tags=tags)
-    write_geotiff(files["uncertainty"], _fill(unc), georef, nodata=NODATA, tags=tags)
+    enh, unc, mask = maps.enh, maps.unc, maps.mask
+    tags = {"units": "ppm m", "gas": plan.gas, "method": opts.method}
+    write_geotiff(files["enhancement"], _fill(enh), georef, nodata=NODATA, tags=tags, cog=True)
+    write_geotiff(files["uncertainty"], _fill(unc), georef, nodata=NODATA, tags=tags, cog=True)
     write_geotiff(
         files["mask"],
         mask,
         georef,
         tags={name: str(bit) for bit, name in flags.FLAG_DESCRIPTIONS.items()},
+        cog=True,
     )
     write_geotiff(
         files["albedo"],
-        _fill(albedo),
+        _fill(maps.albedo),
         georef,
         nodata=NODATA,
         band_descriptions=["window radiance relative to the column mean"],
         tags={"units": "1"},
+        cog=True,
     )
     if opts.quicklook:
         files["quicklook"] = out / "quicklook.png"
         write_enhancement_png(
             files["quicklook"],
-            grey,
+            maps.grey,
             enh,
-            title=f"{target.gas.upper()} enhancement ({opts.method}) - {Path(radiance_path).name}",
+            title=f"{plan.gas.upper()} enhancement ({opts.method}) - {Path(plan.path).name}",
             units="ppm·m",
         )
     counts = {
@@ -229,26 +413,26 @@ def run_detect(
     }
     summary = DetectSummary(
         method=opts.method,
-        gas=target.gas,
-        bands_used=int(idx.size),
-        window_nm=window,
+        gas=plan.gas,
+        bands_used=int(plan.idx.size),
+        window_nm=plan.window_nm,
         seconds=round(time.perf_counter() - t_start, 3),
-        rows=rows,
-        cols=cols,
-        input=str(radiance_path),
+        rows=plan.rows,
+        cols=plan.cols,
+        input=plan.path,
         outputs={k: str(v) for k, v in files.items()},
-        seconds_compute=round(compute, 3),
-        blocks=blocks,
+        seconds_compute=round(maps.compute, 3),
+        blocks=maps.blocks,
         max_ppm_m=float(np.nanmax(enh)) if np.isfinite(enh).any() else 0.0,
         median_uncertainty_ppm_m=float(np.nanmedian(unc)) if np.isfinite(unc).any() else 0.0,
         flagged_pixels=counts,
-        iterations=iterations,
+        iterations=maps.iterations,
         group_cols=opts.group_cols,
         threads=opts.threads,
         mask_bits={name: bit for bit, name in flags.FLAG_DESCRIPTIONS.items()},
     )
     write_json(files["detect"], summary.to_dict())
-    log.info("retrieved %s x %s pixels in %.2f s", rows, cols, summary.seconds)
+    log.info("retrieved %s x %s pixels in %.2f s", plan.rows, plan.cols, summary.seconds)
     return summary
 
 
