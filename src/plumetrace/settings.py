@@ -11,6 +11,12 @@ pipeline and the kernels never read the environment).
     ``postgresql+psycopg://user@127.0.0.1:5432/plumetrace`` for a team.
 ``PLUMETRACE_TOKEN_TTL_H``
     Lifetime of an API bearer token in hours (12 by default).
+``PLUMETRACE_DB_POOL_SIZE``, ``PLUMETRACE_DB_MAX_OVERFLOW``, ``PLUMETRACE_DB_POOL_TIMEOUT_S``
+    PostgreSQL connections each API worker keeps open (10), may open beyond them under a
+    burst (10), and how long a request waits for one (30 s). A server with ``W``
+    workers holds up to ``W × (pool + overflow)`` connections (``docs/deployment.md``).
+``PLUMETRACE_API_THREADS``
+    Routes each API worker runs at once (20).
 """
 
 from __future__ import annotations
@@ -58,6 +64,16 @@ class Settings(BaseSettings):
     """``plumetrace purge``: flown track lines older than this go (incursions stay)."""
     retention_attachments_days: float | None = Field(default=365.0, ge=0)
     """``plumetrace purge``: attachments of unconfirmed sites older than this go."""
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    """PostgreSQL connections each process (API worker) keeps open."""
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
+    """PostgreSQL connections each process may open beyond the pool under a burst."""
+    db_pool_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a request waits for a free PostgreSQL connection before failing."""
+    api_threads: int = Field(default=20, ge=1, le=1000)
+    """Threads each API worker runs its (synchronous) routes on; requests beyond them
+    wait their turn. Keep it near ``db_pool_size``: more threads than connections only
+    queue on the pool, and every extra thread competes for the interpreter lock."""
     verify_audit_on_start: bool = True
     """Recompute the audit log's hash chain when the API starts (logged; also at
     GET /api/audit/verify and by ``plumetrace audit-log verify``)."""

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -51,9 +52,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(cfg.url)
+        engine = make_engine(
+            cfg.url,
+            pool_size=cfg.db_pool_size,
+            max_overflow=cfg.db_max_overflow,
+            pool_timeout_s=cfg.db_pool_timeout_s,
+        )
         try:
             ensure_current(engine)
+            # the routes are synchronous: this many run at once (on this event loop)
+            to_thread.current_default_thread_limiter().total_tokens = cfg.api_threads
             app.state.engine = engine
             app.state.audit = _verify_audit(engine) if cfg.verify_audit_on_start else None
             yield

@@ -15,12 +15,13 @@ anyway). Over HTTPS, ``Strict-Transport-Security`` tells browsers to stay on HTT
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["content_security_policy", "install_security_headers"]
+__all__ = ["SecurityHeaders", "content_security_policy", "install_security_headers"]
 
 _DATA_PREFIXES = ("/api/", "/taxii2/")
 _DOCS = ("/docs", "/redoc", "/openapi.json")
@@ -62,29 +63,52 @@ def content_security_policy(basemap_url: str | None) -> str:
     )
 
 
+class SecurityHeaders:
+    """ASGI middleware that adds the security headers to every HTTP response.
+
+    A plain ASGI wrapper of ``send`` (not Starlette's ``BaseHTTPMiddleware``, which
+    costs a task and a response stream per request): headers a route set itself win.
+
+    Parameters
+    ----------
+    app : ASGI application
+    basemap_url : str or None
+        See :func:`content_security_policy`.
+    """
+
+    def __init__(self, app: ASGIApp, basemap_url: str | None) -> None:
+        self.app = app
+        self.page_policy = content_security_policy(basemap_url)
+        self.data_policy = "default-src 'none'; frame-ancestors 'none'"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request, adding the headers when the response starts."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        https = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                h = MutableHeaders(scope=message)
+                h.setdefault("X-Content-Type-Options", "nosniff")
+                h.setdefault("Referrer-Policy", "no-referrer")
+                h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if https:
+                    h.setdefault("Strict-Transport-Security", "max-age=31536000")
+                if not path.startswith(_DOCS):
+                    h.setdefault("X-Frame-Options", "DENY")
+                    if path.startswith(_DATA_PREFIXES):
+                        h.setdefault("Content-Security-Policy", self.data_policy)
+                        h.setdefault("Cache-Control", "no-store")
+                    else:
+                        h.setdefault("Content-Security-Policy", self.page_policy)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def install_security_headers(app: FastAPI, basemap_url: str | None) -> None:
     """Add the security headers to every response of ``app``."""
-    page_policy = content_security_policy(basemap_url)
-    data_policy = "default-src 'none'; frame-ancestors 'none'"
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        path = request.url.path
-        h = response.headers
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "no-referrer")
-        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.url.scheme == "https":
-            h.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if path.startswith(_DOCS):
-            return response
-        h.setdefault("X-Frame-Options", "DENY")
-        if path.startswith(_DATA_PREFIXES):
-            h.setdefault("Content-Security-Policy", data_policy)
-            h.setdefault("Cache-Control", "no-store")
-        else:
-            h.setdefault("Content-Security-Policy", page_policy)
-        return response
+    app.add_middleware(SecurityHeaders, basemap_url=basemap_url)

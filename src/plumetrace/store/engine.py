@@ -11,6 +11,7 @@ without a revision, which no later ``db upgrade`` could repair.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plumetrace.errors import ConfigurationError
 
-__all__ = ["make_engine", "session_scope"]
+__all__ = ["DEFAULT_MAX_OVERFLOW", "DEFAULT_POOL_SIZE", "make_engine", "session_scope"]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -50,7 +51,20 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(str(conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN")))
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+DEFAULT_POOL_SIZE = 10
+"""Connections a PostgreSQL engine keeps open (per process: per API worker)."""
+DEFAULT_MAX_OVERFLOW = 10
+"""Connections a PostgreSQL engine may open beyond the pool under a burst."""
+
+
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    max_overflow: int = DEFAULT_MAX_OVERFLOW,
+    pool_timeout_s: float = 30.0,
+) -> Engine:
     """Create an engine for ``url``; a SQLite file's directory is created if missing.
 
     Parameters
@@ -60,6 +74,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         ``postgresql+psycopg://user@127.0.0.1:5432/db``.
     echo : bool
         Log every statement (debugging).
+    pool_size, max_overflow : int
+        PostgreSQL: connections kept open, and opened beyond them under a burst (closed
+        again when returned). One engine per process, so a server with ``W`` workers
+        holds up to ``W × (pool_size + max_overflow)`` connections: keep that under the
+        server's ``max_connections`` (``docs/deployment.md``). Ignored on SQLite.
+    pool_timeout_s : float, s
+        PostgreSQL: how long a unit of work waits for a free connection before failing.
 
     Raises
     ------
@@ -81,10 +102,33 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if backend == "postgresql":
-        return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10)
+        if pool_size < 1 or max_overflow < 0 or pool_timeout_s <= 0:
+            raise ConfigurationError(
+                f"pool_size must be >= 1, max_overflow >= 0 and pool_timeout_s > 0, got "
+                f"{pool_size}, {max_overflow}, {pool_timeout_s}"
+            )
+        return create_engine(
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout_s,
+        )
     raise ConfigurationError(
         f"database URL {url!r}: only sqlite and postgresql are supported, not {backend}"
     )
+
+
+_FACTORIES: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+
+
+def _session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return the engine's session factory (made once: a factory defines a new class)."""
+    factory = _FACTORIES.get(engine)
+    if factory is None:
+        factory = _FACTORIES[engine] = sessionmaker(engine, expire_on_commit=False)
+    return factory
 
 
 @contextmanager
@@ -99,8 +143,7 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         (``BEGIN IMMEDIATE``) so concurrent writers queue instead of failing on a stale
         snapshot; on PostgreSQL row locks and the audit-log lock do that job.
     """
-    factory = sessionmaker(engine, expire_on_commit=False)
-    with factory() as session:
+    with _session_factory(engine)() as session:
         try:
             if write and engine.dialect.name == "sqlite":
                 # the session's first connection begins with the write lock

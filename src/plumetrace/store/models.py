@@ -22,12 +22,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from plumetrace.store.types import UTCDateTime, utcnow
 
 __all__ = [
+    "SITE_QUEUE_STATUSES",
     "Assignment",
     "Attachment",
     "Attribution",
@@ -162,8 +164,13 @@ class Detection(Base):
     score: Mapped[float | None] = mapped_column(Float)  # detection strength (e.g. SNR)
     site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # a site's detections, newest first; few indexes keep ingest fast
-    __table_args__ = (Index("ix_detections_site_time", "site_id", "time"),)
+    # a site's detections, newest first; the map's bounding boxes (a B-tree on latitude
+    # then longitude: the box's latitude band is one index range, longitude is checked
+    # in the index); few indexes keep ingest fast
+    __table_args__ = (
+        Index("ix_detections_site_time", "site_id", "time"),
+        Index("ix_detections_lat_lon", "lat", "lon"),
+    )
 
 
 class Coverage(Base):
@@ -198,6 +205,13 @@ class Report(Base):
 
 
 # --- sites and evidence ---------------------------------------------------------------
+
+
+SITE_QUEUE_STATUSES = ("candidate", "needs-collection")
+"""Statuses of the sites that wait for an analyst's decision (the review queue)."""
+_IN_QUEUE_SQL = "status IN ('candidate', 'needs-collection')"
+"""The review-queue index's predicate; a query uses the index only if it says the same,
+with the statuses as literals (see :mod:`plumetrace.store.sites`)."""
 
 
 class Site(Base):
@@ -240,8 +254,17 @@ class Site(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_sites_lat_lon", "lat", "lon"),
-        # the review queue walks this index backwards (priority, then recency, then id)
-        Index("ix_sites_queue", "priority", "last_seen", "id"),
+        # the review queue walks this index backwards (priority, then recency, then id);
+        # it holds only the sites waiting for review, so a page reads only those and the
+        # queue's size is counted in the index, not the table
+        Index(
+            "ix_sites_queue",
+            "priority",
+            "last_seen",
+            "id",
+            postgresql_where=text(_IN_QUEUE_SQL),
+            sqlite_where=text(_IN_QUEUE_SQL),
+        ),
     )
 
 

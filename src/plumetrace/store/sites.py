@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import BindParameter
 
 from plumetrace.errors import InvalidParameterError, NotFoundError
+from plumetrace.geo import local_projection, lonlat_box
 from plumetrace.store.map import overlay_sha
 from plumetrace.store.models import (
+    SITE_QUEUE_STATUSES,
     Assignment,
     Attachment,
     Attribution,
@@ -35,6 +38,7 @@ __all__ = [
     "queue_size",
     "review_queue",
     "site_detail",
+    "sites_near",
 ]
 
 SITE_FIELDS = (
@@ -63,8 +67,15 @@ _EXTRA = (
     "version",
 )
 
-QUEUE_STATUSES = ("candidate", "needs-collection")
+QUEUE_STATUSES = SITE_QUEUE_STATUSES
 """Statuses that wait for an analyst's decision."""
+
+# the statuses as literals in the SQL, not parameters: the planner then knows the query
+# selects exactly the rows of the partial index ix_sites_queue (SQLite requires the
+# same expression; PostgreSQL cannot prove it from parameters in a generic plan)
+_IN_QUEUE = Site.status.in_(
+    bindparam("queue_statuses", list(QUEUE_STATUSES), expanding=True, literal_execute=True)
+)
 
 
 def _row(site: Any, fields: Sequence[str]) -> dict[str, Any]:
@@ -117,6 +128,66 @@ def list_sites(
     return [dict(r._mapping) for r in session.execute(stmt)]
 
 
+MAX_NEAR_RADIUS_M = 100_000.0
+"""Largest radius :func:`sites_near` accepts, m."""
+
+
+def sites_near(
+    session: Session,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    *,
+    status: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Return the sites within ``radius_m`` of a point, nearest first.
+
+    The database pre-selects the bounding box of the circle on the indexed
+    latitude/longitude columns (no table scan); exact geodesic distances are computed
+    on a local azimuthal-equidistant projection around the point.
+
+    Parameters
+    ----------
+    lon, lat : float, deg
+    radius_m : float, m
+        In (0, 100 km].
+    status : str, optional
+        Only sites of this status (merged ones are excluded unless asked).
+    limit : int
+        At most this many (the nearest).
+
+    Returns
+    -------
+    list of dict
+        The site fields of :func:`list_sites` plus ``distance_m``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A radius outside (0, 100 km] or a point outside the globe.
+    """
+    if not (0 < radius_m <= MAX_NEAR_RADIUS_M):
+        raise InvalidParameterError(f"radius_m must be in (0, 100000] m, got {radius_m}")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidParameterError(f"({lon}, {lat}) is not a longitude, latitude in range")
+    w, s, e, n = lonlat_box([lat], [lon], radius_m)
+    box = (max(w, -180.0), max(s, -90.0), min(e, 180.0), min(n, 90.0))
+    stmt = _filtered(select(*_columns()), status, None, box, None)
+    rows = [dict(r._mapping) for r in session.execute(stmt)]
+    if not rows:
+        return []
+    fwd, _inv = local_projection(lon, lat)
+    xs, ys = fwd.transform([r["lon"] for r in rows], [r["lat"] for r in rows])
+    near = []
+    for row, x, y in zip(rows, xs, ys, strict=True):
+        dist = float((x * x + y * y) ** 0.5)
+        if dist <= radius_m:
+            near.append({**row, "distance_m": round(dist, 1)})
+    near.sort(key=lambda r: (r["distance_m"], r["id"]))
+    return near[:limit]
+
+
 def count_sites(session: Session, *, status: str | None = None) -> int:
     """Return how many sites there are (merged ones excluded unless asked)."""
     stmt = _filtered(select(func.count()).select_from(Site), status, None, None, None)
@@ -145,7 +216,7 @@ def _queue_filter(
     min_confidence: float | None,
     exposure: str | None,
 ) -> Select[Any]:
-    stmt = stmt.where(Site.status.in_(QUEUE_STATUSES))
+    stmt = stmt.where(_IN_QUEUE)
     if assignee is not None:
         stmt = stmt.where(Site.assignee_id == assignee)
     elif unassigned:
@@ -214,12 +285,82 @@ def queue_size(
     return int(session.scalar(stmt) or 0)
 
 
-def _all(session: Session, stmt: Executable) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in session.execute(stmt)]
+def _all(session: Session, stmt: Executable, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in session.execute(stmt, params)]
+
+
+# a site's record: statements built once (their SQL is compiled and cached once too)
+_SITE: BindParameter[str] = bindparam("site_id")
+_MAX: BindParameter[int] = bindparam("max_items")
+_d, _r, _e = Detection, Report, EvidenceLink
+_DETAIL: dict[str, Executable] = {
+    "detections": select(
+        _d.id, _d.flight_id, _d.time, _d.kind, _d.gas, _d.lat, _d.lon, _d.uncertainty_m,
+        _d.rate_kg_h, _d.rate_lo_kg_h, _d.rate_hi_kg_h, _d.score, _d.properties,
+    )
+    .where(_d.site_id == _SITE)
+    .order_by(_d.time.desc())
+    .limit(_MAX),
+    "reports": select(
+        _r.id, _r.time, _r.lat, _r.lon, _r.uncertainty_m, _r.source_reliability,
+        _r.credibility, _r.text, _r.organization_id,
+    )
+    .where(_r.site_id == _SITE)
+    .order_by(_r.time.desc())
+    .limit(_MAX),
+    "evidence": select(
+        _e.kind, _e.evidence_id, _e.distance_m, _e.mahalanobis, _e.weight, _e.reason, _e.time
+    )
+    .where(_e.site_id == _SITE)
+    .order_by(_e.id.desc())
+    .limit(_MAX),
+    "passes": select(SitePass.flight_id, SitePass.time, SitePass.detected)
+    .where(SitePass.site_id == _SITE)
+    .order_by(SitePass.time),
+    "reviews": select(
+        Review.id, Review.decision, Review.note, Review.time, User.name.label("user")
+    )
+    .join(User, User.id == Review.user_id)
+    .where(Review.site_id == _SITE)
+    .order_by(Review.time.desc()),
+    "assignments": select(
+        Assignment.id, Assignment.time, Assignment.active, User.name.label("user")
+    )
+    .join(User, User.id == Assignment.user_id)
+    .where(Assignment.site_id == _SITE)
+    .order_by(Assignment.time.desc()),
+    "attributions": select(
+        Attribution.id,
+        Attribution.organization_id,
+        Organization.name.label("organization"),
+        Attribution.confidence,
+        Attribution.basis,
+        Attribution.time,
+    )
+    .join(Organization, Organization.id == Attribution.organization_id)
+    .where(Attribution.site_id == _SITE),
+    "attachments": select(
+        Attachment.id,
+        Attachment.sha256,
+        Attachment.filename,
+        Attachment.media_type,
+        Attachment.size,
+        Attachment.time,
+    ).where(Attachment.site_id == _SITE),
+    "collection_requests": select(
+        CollectionRequest.id,
+        CollectionRequest.status,
+        CollectionRequest.time,
+        CollectionRequest.radius_m,
+        CollectionRequest.note,
+    ).where(CollectionRequest.site_id == _SITE),
+}  # fmt: skip
 
 
 def site_detail(session: Session, site_id: str, *, max_items: int = 200) -> dict[str, Any]:
     """Return a site with its evidence, passes, reviews, assignments and attributions.
+
+    Detections, reports and evidence links: the newest ``max_items`` of each.
 
     Raises
     ------
@@ -239,90 +380,9 @@ def site_detail(session: Session, site_id: str, *, max_items: int = 200) -> dict
             "updated": site.updated,
         }
     )
-    d = Detection
-    out["detections"] = _all(
-        session,
-        select(
-            d.id, d.flight_id, d.time, d.kind, d.gas, d.lat, d.lon, d.uncertainty_m,
-            d.rate_kg_h, d.rate_lo_kg_h, d.rate_hi_kg_h, d.score, d.properties,
-        )
-        .where(d.site_id == site_id)
-        .order_by(d.time.desc())
-        .limit(max_items),
-    )  # fmt: skip
+    params = {"site_id": site_id, "max_items": max_items}
+    for key, stmt in _DETAIL.items():
+        out[key] = _all(session, stmt, params)
     for det in out["detections"]:  # whether GET /api/detections/{id}/image has a picture
         det["has_image"] = overlay_sha(det.pop("properties")) is not None
-    r = Report
-    out["reports"] = _all(
-        session,
-        select(
-            r.id, r.time, r.lat, r.lon, r.uncertainty_m, r.source_reliability, r.credibility,
-            r.text, r.organization_id,
-        )
-        .where(r.site_id == site_id)
-        .order_by(r.time.desc())
-        .limit(max_items),
-    )  # fmt: skip
-    e = EvidenceLink
-    out["evidence"] = _all(
-        session,
-        select(e.kind, e.evidence_id, e.distance_m, e.mahalanobis, e.weight, e.reason, e.time)
-        .where(e.site_id == site_id)
-        .order_by(e.id.desc())
-        .limit(max_items),
-    )
-    out["passes"] = _all(
-        session,
-        select(SitePass.flight_id, SitePass.time, SitePass.detected)
-        .where(SitePass.site_id == site_id)
-        .order_by(SitePass.time),
-    )
-    out["reviews"] = _all(
-        session,
-        select(Review.id, Review.decision, Review.note, Review.time, User.name.label("user"))
-        .join(User, User.id == Review.user_id)
-        .where(Review.site_id == site_id)
-        .order_by(Review.time.desc()),
-    )
-    out["assignments"] = _all(
-        session,
-        select(Assignment.id, Assignment.time, Assignment.active, User.name.label("user"))
-        .join(User, User.id == Assignment.user_id)
-        .where(Assignment.site_id == site_id)
-        .order_by(Assignment.time.desc()),
-    )
-    out["attributions"] = _all(
-        session,
-        select(
-            Attribution.id,
-            Attribution.organization_id,
-            Organization.name.label("organization"),
-            Attribution.confidence,
-            Attribution.basis,
-            Attribution.time,
-        )
-        .join(Organization, Organization.id == Attribution.organization_id)
-        .where(Attribution.site_id == site_id),
-    )
-    out["attachments"] = _all(
-        session,
-        select(
-            Attachment.id,
-            Attachment.sha256,
-            Attachment.filename,
-            Attachment.media_type,
-            Attachment.size,
-            Attachment.time,
-        ).where(Attachment.site_id == site_id),
-    )
-    out["collection_requests"] = _all(
-        session,
-        select(
-            CollectionRequest.id,
-            CollectionRequest.status,
-            CollectionRequest.time,
-            CollectionRequest.radius_m,
-            CollectionRequest.note,
-        ).where(CollectionRequest.site_id == site_id),
-    )
     return out

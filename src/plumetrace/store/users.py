@@ -128,11 +128,12 @@ def user_for_token(session: Session, token: str) -> User:
     AuthError
         (401) if the token is unknown, expired or its user inactive.
     """
-    row = session.get(Token, token_digest(token))
-    if row is None or row.expires <= utcnow():
-        raise AuthError("invalid or expired token: log in again", status=401)
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    user = session.scalar(
+        select(User)
+        .join(Token, Token.user_id == User.id)
+        .where(Token.token_hash == token_digest(token), Token.expires > utcnow(), User.active)
+    )  # one round trip: the token, its expiry and its user together
+    if user is None:
         raise AuthError("invalid or expired token: log in again", status=401)
     return user
 

@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from plumetrace.api.deps import ReadSession, allow, present
+from plumetrace.api.deps import ReadSession, SessionRoute, allow, present
 from plumetrace.errors import NotFoundError
 from plumetrace.store.audit_log import events_for, verify
 from plumetrace.store.compartments import is_hidden
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=SessionRoute)
 
 
 @router.get("/api/audit/verify", **allow("supervisor", "admin"))

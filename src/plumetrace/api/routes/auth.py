@@ -14,6 +14,7 @@ from plumetrace.api.deps import (
     PUBLIC,
     BearerToken,
     CurrentUser,
+    SessionRoute,
     WriteSession,
     allow,
     app_settings,
@@ -26,7 +27,7 @@ from plumetrace.store.users import change_password, issue_token, revoke_token
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=SessionRoute)
 
 _EVERYONE = ROLES  # partners too: they log in, change their password, log out
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, File, Form, UploadFile
 from sqlalchemy import Engine
 
-from plumetrace.api.deps import CurrentUser, allow, app_engine, present
+from plumetrace.api.deps import CurrentUser, SessionRoute, allow, app_engine, present
 from plumetrace.errors import FormatError, InvalidParameterError
 from plumetrace.io.evidence import parse_report, parse_time_option
 from plumetrace.pipeline.ingest import (
@@ -23,7 +23,7 @@ from plumetrace.store.ingest import FlightSpec, IngestResult
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["ingest"])
+router = APIRouter(tags=["ingest"], route_class=SessionRoute)
 
 INGESTERS = ("analyst", "supervisor")
 """Who may bring evidence in."""

@@ -8,7 +8,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from plumetrace.api.deps import CurrentUser, ReadSession, WriteSession, allow, app_settings, present
+from plumetrace.api.deps import (
+    CurrentUser,
+    ReadSession,
+    SessionRoute,
+    WriteSession,
+    allow,
+    app_settings,
+    present,
+)
 from plumetrace.settings import Settings
 from plumetrace.share.export import ExportFormat, render_lead
 from plumetrace.store import lead_response as response
@@ -17,7 +25,7 @@ from plumetrace.store import partners
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["leads"])
+router = APIRouter(tags=["leads"], route_class=SessionRoute)
 
 STAFF = ("analyst", "supervisor", "liaison")
 """Who may read leads and their metrics."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
-from plumetrace.api.deps import ReadSession, allow, app_settings, parse_bbox, present
+from plumetrace.api.deps import ReadSession, SessionRoute, allow, app_settings, parse_bbox, present
 from plumetrace.errors import InvalidParameterError
 from plumetrace.io.evidence_files import evidence_file_path
 from plumetrace.pipeline.map_zones import zone_layer
@@ -18,7 +18,7 @@ from plumetrace.store.map import data_extent, map_layers
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["map"])
+router = APIRouter(tags=["map"], route_class=SessionRoute)
 
 READERS = ("analyst", "supervisor", "liaison")
 

@@ -11,6 +11,7 @@ from plumetrace.api.deps import (
     MAX_DB_INT,
     CurrentUser,
     ReadSession,
+    SessionRoute,
     WriteSession,
     allow,
     present,
@@ -19,7 +20,7 @@ from plumetrace.store import organizations as orgs
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["organizations"])
+router = APIRouter(tags=["organizations"], route_class=SessionRoute)
 
 READERS = ("analyst", "supervisor", "liaison")
 """Who may read organizations, their sites and the graph."""

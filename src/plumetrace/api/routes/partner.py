@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from plumetrace.api.deps import CurrentUser, ReadSession, WriteSession, allow, present
+from plumetrace.api.deps import CurrentUser, ReadSession, SessionRoute, WriteSession, allow, present
 from plumetrace.errors import AuthError
 from plumetrace.share.export import ExportFormat, render_lead
 from plumetrace.share.metrics import OUTCOMES
@@ -22,7 +22,7 @@ from plumetrace.store.models import User
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["partner"])
+router = APIRouter(tags=["partner"], route_class=SessionRoute)
 
 
 class Acknowledgement(BaseModel):

@@ -12,12 +12,14 @@ from plumetrace.api.deps import (
     MAX_DB_INT,
     CurrentUser,
     ReadSession,
+    SessionRoute,
     WriteSession,
     allow,
     app_settings,
     parse_bbox,
     present,
 )
+from plumetrace.errors import InvalidParameterError
 from plumetrace.io import evidence_files
 from plumetrace.settings import Settings
 from plumetrace.store import sites as site_store
@@ -26,7 +28,7 @@ from plumetrace.store.compartments import set_site_compartment
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["sites"])
+router = APIRouter(tags=["sites"], route_class=SessionRoute)
 
 READERS = ("analyst", "supervisor", "liaison")
 """Who may read sites."""
@@ -69,6 +71,14 @@ class CloseBody(BaseModel):
     note: str = Field(default="", max_length=_NOTE)
 
 
+def _point(text: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidParameterError(f"near must be lon,lat in degrees, got {text!r}") from None
+    return lon, lat
+
+
 @router.get("/api/sites", **allow(*READERS))
 def list_sites(
     session: ReadSession,
@@ -77,8 +87,22 @@ def list_sites(
     bbox: Annotated[str | None, Query(description="west,south,east,north (deg)")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+    near: Annotated[
+        str | None, Query(description="lon,lat (deg): sites within radius_m, nearest first")
+    ] = None,
+    radius_m: Annotated[float, Query(gt=0, le=100_000, description="With near, m")] = 1000.0,
 ) -> dict[str, Any]:
-    """List sites, most confident first (merged sites only when asked by status)."""
+    """List sites, most confident first (merged sites only when asked by status).
+
+    With ``near``, the sites within ``radius_m`` of that point, nearest first, each with
+    its ``distance_m``.
+    """
+    if near is not None:
+        if bbox is not None or min_confidence is not None or offset:
+            raise InvalidParameterError("near does not combine with bbox, min_confidence, offset")
+        lon, lat = _point(near)
+        rows = site_store.sites_near(session, lon, lat, radius_m, status=status, limit=limit)
+        return present({"sites": rows, "limit": limit, "offset": 0})
     rows = site_store.list_sites(
         session,
         status=status,

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 import plumetrace
-from plumetrace.api.deps import CurrentUser, ReadSession, allow
+from plumetrace.api.deps import CurrentUser, ReadSession, SessionRoute, allow
 from plumetrace.errors import NotFoundError
 from plumetrace.io.evidence import parse_time_option
 from plumetrace.store import taxii
@@ -26,7 +26,7 @@ from plumetrace.store.models import User
 
 __all__ = ["API_ROOT", "TAXII_MEDIA_TYPE", "router"]
 
-router = APIRouter(tags=["taxii"])
+router = APIRouter(tags=["taxii"], route_class=SessionRoute)
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 API_ROOT = "/taxii2/leads/"

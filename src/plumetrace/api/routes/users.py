@@ -7,14 +7,14 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from plumetrace.api.deps import CurrentUser, ReadSession, WriteSession, allow, present
+from plumetrace.api.deps import CurrentUser, ReadSession, SessionRoute, WriteSession, allow, present
 from plumetrace.store.compartments import set_user_compartments
 from plumetrace.store.partners import find_partner
 from plumetrace.store.users import add_user, find_user, list_users, revoke_tokens, set_active
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], route_class=SessionRoute)
 
 
 class NewUser(BaseModel):
