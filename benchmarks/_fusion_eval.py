@@ -94,9 +94,7 @@ def evaluate_campaign(seed: int, model: ConfidenceModel | None = None) -> Campai
                 "score": float(np.mean(scores)) if scores else 0.0,
                 "reports_only": 1.0 if d["n_passes_detected"] == 0 else 0.0,
             }
-            rows.append(
-                SiteRow(seed, d["id"], feats, d["confidence"], real, top if real else None)
-            )
+            rows.append(SiteRow(seed, d["id"], feats, d["confidence"], real, top if real else None))
     engine.dispose()
     return CampaignEval(seed, rows, findable)
 

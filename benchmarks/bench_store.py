@@ -114,6 +114,7 @@ def run_backend(backend: str, files: list[Path], work: Path) -> dict[str, object
         url, schema = _pg_url()
     engine = make_engine(url)
     upgrade(engine)
+    load_before = os.getloadavg()
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     n = 0
     start = time.perf_counter()
@@ -133,6 +134,7 @@ def run_backend(backend: str, files: list[Path], work: Path) -> dict[str, object
             rate = n / (time.perf_counter() - start)
             print(f"{backend}: {n} detections, {rate:.0f}/s", flush=True)
     ingest_s = time.perf_counter() - start
+    load_after = os.getloadavg()
     with session_scope(engine) as s:
         n_sites = s.scalar(sa.text("SELECT count(*) FROM sites WHERE status != 'merged'"))
         ids = [r[0] for r in s.execute(sa.text("SELECT id FROM sites WHERE status != 'merged'"))]
@@ -158,6 +160,15 @@ def run_backend(backend: str, files: list[Path], work: Path) -> dict[str, object
         "ingest_s": round(ingest_s, 1),
         "ingest_detections_per_s": round(n / ingest_s),
         "ingest_file_s_first_last": [round(per_file[0], 2), round(per_file[-1], 2)],
+        "ingest_file_s_p50_p95": [
+            round(float(np.percentile(per_file, 50)), 2),
+            round(float(np.percentile(per_file, 95)), 2),
+        ],
+        # the machine is shared: 1/5/15-minute load averages before and after the ingest
+        "load_average_before_after": [
+            [round(x, 2) for x in load_before],
+            [round(x, 2) for x in load_after],
+        ],
         "queue_page_ms_p50": round(_pct(queue_t, 50), 2),
         "queue_page_ms_p95": round(_pct(queue_t, 95), 2),
         "site_detail_ms_p50": round(_pct(detail_t, 50), 2),

@@ -10,6 +10,7 @@ from plumetrace.sites.confidence import (
     pass_llr,
     report_llr,
     site_confidence,
+    site_confidences,
 )
 from plumetrace.sites.context import (
     Features,
@@ -20,6 +21,7 @@ from plumetrace.sites.context import (
 )
 from plumetrace.sites.fusion import (
     Association,
+    Associations,
     FusionOptions,
     SiteTracker,
     associate,
@@ -30,6 +32,7 @@ from plumetrace.sites.priority import site_priority
 
 __all__ = [
     "Association",
+    "Associations",
     "ConfidenceModel",
     "EvidenceSummary",
     "Features",
@@ -42,6 +45,7 @@ __all__ = [
     "pass_llr",
     "report_llr",
     "site_confidence",
+    "site_confidences",
     "site_context",
     "site_contexts",
     "site_priority",

@@ -29,6 +29,7 @@ output a calibrated probability rather than a score.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "pass_llr",
     "report_llr",
     "site_confidence",
+    "site_confidences",
 ]
 
 RELIABILITY = {"A": 0.9, "B": 0.75, "C": 0.6, "D": 0.45, "E": 0.3, "F": 0.5}
@@ -207,15 +209,71 @@ def site_confidence(
         ``reports_only``); they sum to ``logit(confidence)``.
     """
     m = model or ConfidenceModel()
+    return _confidence(
+        summary.passes,
+        summary.passes_detected,
+        summary.report_llr,
+        summary.score_logit_sum,
+        summary.scored,
+        m,
+    )
+
+
+def _confidence(
+    passes: int,
+    detected: int,
+    report_llr_sum: float,
+    score_logit_sum: float,
+    scored: int,
+    m: ConfidenceModel,
+) -> tuple[float, dict[str, float]]:
     c = m.coef
-    score = summary.score_logit_sum / summary.scored if summary.scored else 0.0
+    score = score_logit_sum / scored if scored else 0.0
     terms = {
         "bias": c["bias"],
-        "passes": c["passes"] * pass_llr(summary.passes, summary.passes_detected, m),
-        "reports": c["reports"] * summary.report_llr,
+        "passes": c["passes"] * pass_llr(passes, detected, m),
+        "reports": c["reports"] * report_llr_sum,
         "score": c["score"] * score,
-        "reports_only": c["reports_only"] if summary.passes_detected == 0 else 0.0,
+        "reports_only": c["reports_only"] if detected == 0 else 0.0,
     }
     z = sum(terms.values())
     conf = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
     return min(max(conf, 1e-6), 1 - 1e-6), terms
+
+
+def site_confidences(
+    passes: Sequence[int],
+    passes_detected: Sequence[int],
+    report_llr_sum: Sequence[float],
+    score_logit_sum: Sequence[float],
+    scored: Sequence[int],
+    model: ConfidenceModel | None = None,
+) -> tuple[list[float], list[dict[str, float]]]:
+    """:func:`site_confidence` of many sites at once (the same numbers, site by site).
+
+    Parameters
+    ----------
+    passes, passes_detected, report_llr_sum, score_logit_sum, scored : (n,) sequences
+        The :class:`EvidenceSummary` fields of each site (``report_llr``,
+        ``score_logit_sum``, ``scored``).
+
+    Returns
+    -------
+    confidence : list of float
+    terms : list of dict of str to float
+    """
+    m = model or ConfidenceModel()
+    conf: list[float] = []
+    terms: list[dict[str, float]] = []
+    for out in map(
+        _confidence,
+        passes,
+        passes_detected,
+        report_llr_sum,
+        score_logit_sum,
+        scored,
+        [m] * len(passes),
+    ):
+        conf.append(out[0])
+        terms.append(out[1])
+    return conf, terms

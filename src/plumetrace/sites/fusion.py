@@ -28,6 +28,7 @@ from plumetrace.errors import InvalidParameterError
 
 __all__ = [
     "Association",
+    "Associations",
     "FusionOptions",
     "SiteTracker",
     "associate",
@@ -87,6 +88,44 @@ class Association:
     created: bool
     distance_m: float
     mahalanobis: float
+
+
+@dataclass(frozen=True)
+class Associations:
+    """Where many pieces of evidence went (:meth:`SiteTracker.add_batch_arrays`).
+
+    Attributes
+    ----------
+    site : (n,) ndarray of int
+        Index of each piece's site in the tracker.
+    created : (n,) ndarray of bool
+        True where the piece founded its site.
+    distance_m : (n,) ndarray, m
+        Distance to the site's position before the update (0 for a new site).
+    mahalanobis : (n,) ndarray
+        ``sqrt(d²)`` against the gate (0 for a new site).
+    """
+
+    site: NDArray[np.intp]
+    created: NDArray[np.bool_]
+    distance_m: F64
+    mahalanobis: F64
+
+    def __len__(self) -> int:
+        return len(self.site)
+
+    def to_list(self) -> list[Association]:
+        """Return one :class:`Association` per piece."""
+        return [
+            Association(i, c, d, m)
+            for i, c, d, m in zip(
+                self.site.tolist(),
+                self.created.tolist(),
+                self.distance_m.tolist(),
+                self.mahalanobis.tolist(),
+                strict=True,
+            )
+        ]
 
 
 def combine_positions(x: F64, y: F64, sigma: F64) -> tuple[float, float, float]:
@@ -163,6 +202,10 @@ class SiteTracker:
         """Return site ``i``'s position precision Σ 1/σ² (m⁻²)."""
         return float(self._w[i])
 
+    def positions(self, idx: NDArray[np.intp]) -> tuple[F64, F64, F64]:
+        """Return the positions (m) and precisions Σ 1/σ² (m⁻²) of sites ``idx``."""
+        return self._x[idx].copy(), self._y[idx].copy(), self._w[idx].copy()
+
     def alive(self, i: int) -> bool:
         """Return False once site ``i`` has been merged into another."""
         return bool(self._alive[i])
@@ -225,6 +268,17 @@ class SiteTracker:
     def add_batch(self, x: F64, y: F64, sigma: F64) -> list[Association]:
         """Associate many pieces of evidence; the same rule as :meth:`add`, batched.
 
+        See :meth:`add_batch_arrays`, which this returns piece by piece.
+
+        Parameters
+        ----------
+        x, y, sigma : (n,) ndarray, m
+        """
+        return self.add_batch_arrays(x, y, sigma).to_list()
+
+    def add_batch_arrays(self, x: F64, y: F64, sigma: F64) -> Associations:
+        """Associate many pieces of evidence; the same rule as :meth:`add`, batched.
+
         Evidence near an existing site is associated in one vectorised pass against the
         sites' positions at the start of the batch (their updates are then applied
         together); the rest, which may found new sites, goes one by one through
@@ -239,15 +293,19 @@ class SiteTracker:
         sigma = np.asarray(sigma, dtype=np.float64)
         if np.any(~(sigma > 0)):
             raise InvalidParameterError("evidence uncertainty must be > 0 m")
-        out: list[Association | None] = [None] * len(x)
+        n = len(x)
+        site = np.full(n, -1, dtype=np.intp)
+        created = np.zeros(n, dtype=bool)
+        distance = np.zeros(n)
+        maha = np.zeros(n)
         o = self.options
-        if self.n and len(x):
+        if self.n and n:
             if self._moved or self._tree_n != self.n:
                 self._build_tree()
             assert self._tree is not None
             hits = self._tree.query_ball_point(np.column_stack([x, y]), o.max_link_m)
-            lengths = np.fromiter((len(h) for h in hits), dtype=np.intp, count=len(x))
-            ev = np.repeat(np.arange(len(x)), lengths)
+            lengths = np.fromiter((len(h) for h in hits), dtype=np.intp, count=n)
+            ev = np.repeat(np.arange(n), lengths)
             st = np.fromiter((j for h in hits for j in h), dtype=np.intp, count=int(lengths.sum()))
             keep = self._alive[st]
             ev, st = ev[keep], st[keep]
@@ -274,15 +332,21 @@ class SiteTracker:
             self._x[touched] = (self._x[touched] * self._w[touched] + sx[touched]) / total
             self._y[touched] = (self._y[touched] * self._w[touched] + sy[touched]) / total
             self._w[touched] = total
-            self._moved.update(int(t) for t in touched)
-            for e, j, dd, q in zip(
-                ev.tolist(), st.tolist(), dist.tolist(), d2.tolist(), strict=True
-            ):
-                out[e] = Association(j, False, dd, float(np.sqrt(q)))
-        for k in range(len(x)):
-            if out[k] is None:
-                out[k] = self.add(float(x[k]), float(y[k]), float(sigma[k]))
-        return [a for a in out if a is not None]
+            self._moved.update(touched.tolist())
+            if len(self._moved) > 256:
+                self._build_tree()  # else each one-by-one add below checks every moved site
+            site[ev] = st
+            distance[ev] = dist
+            maha[ev] = np.sqrt(d2)
+        for k in np.flatnonzero(site < 0).tolist():
+            a = self.add(float(x[k]), float(y[k]), float(sigma[k]))
+            site[k], created[k], distance[k], maha[k] = (
+                a.site,
+                a.created,
+                a.distance_m,
+                a.mahalanobis,
+            )
+        return Associations(site, created, distance, maha)
 
     def merge_candidates(self, i: int) -> list[int]:
         """Return the live sites within the gate of site ``i`` (not ``i`` itself)."""

@@ -10,28 +10,31 @@ record each confidence rests on.
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
-from sqlalchemy import delete, func, select, update
+from numpy.typing import NDArray
+from sqlalchemy import Table, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from plumetrace.geo import local_projection, lonlat_box
 from plumetrace.sites.confidence import (
     ConfidenceModel,
-    EvidenceSummary,
     pass_llr,
-    site_confidence,
 )
 from plumetrace.sites.fusion import FusionOptions, SiteTracker
-from plumetrace.sites.priority import site_priority
-from plumetrace.store.bulk import bulk_insert, bulk_update
+from plumetrace.store.bulk import (
+    bulk_update,
+    dbapi_cursor,
+    insert_columns,
+    placeholder,
+    update_columns,
+)
 from plumetrace.store.models import (
     Assignment,
     Attachment,
@@ -44,6 +47,16 @@ from plumetrace.store.models import (
     Review,
     Site,
     SitePass,
+)
+from plumetrace.store.site_stats import (
+    _SITE_STATS,
+    Evidence,
+    _add_evidence_batch,
+    _confidence,
+    _load_stats,
+    _score,
+    _site_columns,
+    _Sites,
 )
 
 __all__ = [
@@ -110,24 +123,6 @@ def new_site_ids(session: Session, seeds: Sequence[str]) -> list[str]:
 
 
 @dataclass
-class Evidence:
-    """One piece of evidence to fuse (a detection or a report row, already built)."""
-
-    kind: str  # detection | report
-    id: str
-    lat: float
-    lon: float
-    sigma_m: float
-    time: datetime
-    rate_kg_h: float | None = None
-    rate_lo_kg_h: float | None = None
-    rate_hi_kg_h: float | None = None
-    score: float | None = None
-    llr: float = 0.0  # reports: report_llr
-    site_id: str | None = None  # filled by fuse()
-
-
-@dataclass
 class FusionOutcome:
     """What a fusion batch did."""
 
@@ -135,115 +130,6 @@ class FusionOutcome:
     updated: list[str] = field(default_factory=list)
     merged: list[tuple[str, str]] = field(default_factory=list)  # (dropped, kept)
     split: list[tuple[str, str]] = field(default_factory=list)  # (from, new)
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 0.01), 0.99)
-    return math.log(p / (1 - p))
-
-
-def _rate_fields(site: dict[str, Any]) -> None:
-    n = site["n_rated"]
-    if n == 0:
-        site["rate_kg_h"] = site["rate_lo_kg_h"] = site["rate_hi_kg_h"] = None
-        return
-    mean = site["log_rate_sum"] / n
-    site["rate_kg_h"] = math.exp(mean)
-    if n > 1:
-        var = max(site["log_rate_sq_sum"] / n - mean * mean, 0.0) * n / (n - 1)
-        sd = max(math.sqrt(var), 0.1)
-        site["rate_lo_kg_h"] = math.exp(mean - sd)
-        site["rate_hi_kg_h"] = math.exp(mean + sd)
-
-
-def _confidence(site: dict[str, Any], model: ConfidenceModel) -> None:
-    summary = EvidenceSummary(
-        passes=site["n_passes"],
-        passes_detected=site["n_passes_detected"],
-        report_llr=site["report_llr"],
-        reports=site["n_reports"],
-        score_logit_sum=site["score_logit_sum"],
-        scored=site["n_scored"],
-    )
-    conf, terms = site_confidence(summary, model)
-    site["confidence"] = conf
-    site["confidence_terms"] = {k: round(v, 4) for k, v in terms.items()}
-    site["priority"] = site_priority(conf, site["rate_kg_h"], site.get("exposure"))
-
-
-_SITE_STATS = (
-    "id",
-    "lat",
-    "lon",
-    "pos_weight",
-    "uncertainty_m",
-    "n_detections",
-    "n_reports",
-    "n_passes",
-    "n_passes_detected",
-    "report_llr",
-    "score_logit_sum",
-    "n_scored",
-    "log_rate_sum",
-    "log_rate_sq_sum",
-    "n_rated",
-    "rate_kg_h",
-    "rate_lo_kg_h",
-    "rate_hi_kg_h",
-    "first_seen",
-    "last_seen",
-    "exposure",
-    "version",
-    "created",
-)
-
-
-def _blank_site(sid: str, ev: Evidence, now: datetime) -> dict[str, Any]:
-    return {
-        "id": sid,
-        "lat": ev.lat,
-        "lon": ev.lon,
-        "pos_weight": 0.0,
-        "uncertainty_m": ev.sigma_m,
-        "n_detections": 0,
-        "n_reports": 0,
-        "n_passes": 0,
-        "n_passes_detected": 0,
-        "report_llr": 0.0,
-        "score_logit_sum": 0.0,
-        "n_scored": 0,
-        "log_rate_sum": 0.0,
-        "log_rate_sq_sum": 0.0,
-        "n_rated": 0,
-        "rate_kg_h": None,
-        "rate_lo_kg_h": None,
-        "rate_hi_kg_h": None,
-        "first_seen": ev.time,
-        "last_seen": ev.time,
-        "exposure": None,
-        "version": 0,
-        "created": now,
-    }
-
-
-def _add_evidence(site: dict[str, Any], ev: Evidence) -> None:
-    if ev.kind == "detection":
-        site["n_detections"] += 1
-        if ev.score is not None:
-            site["score_logit_sum"] += _logit(ev.score)
-            site["n_scored"] += 1
-        if ev.rate_kg_h is not None and ev.rate_kg_h > 0:
-            lr = math.log(ev.rate_kg_h)
-            site["log_rate_sum"] += lr
-            site["log_rate_sq_sum"] += lr * lr
-            site["n_rated"] += 1
-            if site["n_rated"] == 1:
-                site["rate_lo_kg_h"], site["rate_hi_kg_h"] = ev.rate_lo_kg_h, ev.rate_hi_kg_h
-    else:
-        site["n_reports"] += 1
-        site["report_llr"] += ev.llr
-    site["first_seen"] = min(site["first_seen"] or ev.time, ev.time)
-    site["last_seen"] = max(site["last_seen"] or ev.time, ev.time)
 
 
 def _coverage_flights(
@@ -269,8 +155,8 @@ def _coverage_flights(
     if not rows:
         return out
     pts = shapely.points(np.asarray(lons), np.asarray(lats))
-    for flight, when, text in rows:
-        geom = shapely.from_geojson(text)
+    for flight, when, footprint in rows:
+        geom = shapely.from_geojson(footprint)
         shapely.prepare(geom)
         for i in np.flatnonzero(shapely.contains(geom, pts)):
             seen = out[int(i)]
@@ -298,9 +184,15 @@ def pass_counts(session: Session, site_ids: Iterable[str]) -> dict[str, tuple[in
 
 
 def mark_passes(
-    session: Session, pairs: dict[tuple[str, str], tuple[datetime, bool]]
+    session: Session,
+    pairs: dict[tuple[str, str], tuple[datetime, bool]],
+    *,
+    new_flights: Collection[str] = (),
 ) -> dict[str, tuple[int, int]]:
     """Upsert (site, flight) pass records; ``detected`` only ever turns on.
+
+    ``new_flights`` are flights created in this transaction: they have no pass records
+    yet, so they are not looked up.
 
     Returns
     -------
@@ -314,30 +206,34 @@ def mark_passes(
     for site_id, flight_id in pairs:
         by_flight.setdefault(flight_id, []).append(site_id)
     existing: dict[tuple[str, str], bool] = {}
+    conn = session.connection()
     for flight_id, sites in by_flight.items():
-        for k in range(0, len(sites), 500):
-            rows = session.execute(
-                select(SitePass.site_id, SitePass.detected).where(
-                    SitePass.flight_id == flight_id, SitePass.site_id.in_(sites[k : k + 500])
-                )
-            ).all()
+        if flight_id in new_flights:
+            continue
+        for k in range(0, len(sites), _IN_CHUNK):
+            rows = conn.execute(
+                _PASSES_OF_FLIGHT, {"f": flight_id, "ids": sites[k : k + _IN_CHUNK]}
+            )
             existing.update({(r[0], flight_id): bool(r[1]) for r in rows})
-    new = [
-        {"site_id": s, "flight_id": f, "time": t, "detected": d, "covered": True}
-        for (s, f), (t, d) in pairs.items()
-        if (s, f) not in existing
-    ]
+    new = [(s, f, t, d) for (s, f), (t, d) in pairs.items() if (s, f) not in existing]
     if new:
-        bulk_insert(session, SitePass, new)
+        s_, f_, t_, d_ = (list(c) for c in zip(*new, strict=True))
+        insert_columns(
+            session,
+            SitePass,
+            {
+                "site_id": s_,
+                "flight_id": f_,
+                "time": t_,
+                "detected": d_,
+                "covered": [True] * len(s_),
+            },
+        )
     turn_on = [
         {"s": s, "f": f} for (s, f), (_t, d) in pairs.items() if d and existing.get((s, f)) is False
     ]
-    for row in turn_on:
-        session.execute(
-            update(SitePass)
-            .where(SitePass.site_id == row["s"], SitePass.flight_id == row["f"])
-            .values(detected=True)
-        )
+    if turn_on:
+        conn.execute(_TURN_ON, turn_on)
     for (site, flight), (_t, det) in pairs.items():
         known = existing.get((site, flight))
         a, b = delta.get(site, (0, 0))
@@ -346,6 +242,74 @@ def mark_passes(
         elif det and not known:
             delta[site] = (a, b + 1)
     return delta
+
+
+_FUSION_LOCK = 7_240_002
+"""PostgreSQL advisory lock serialising fusion batches (see :func:`fuse`)."""
+
+F64 = NDArray[np.float64]
+
+_SITES = cast("Table", Site.__table__)
+_PASSES = cast("Table", SitePass.__table__)
+_PASSES_OF_FLIGHT = select(_PASSES.c.site_id, _PASSES.c.detected).where(
+    _PASSES.c.flight_id == bindparam("f"), _PASSES.c.site_id.in_(bindparam("ids", expanding=True))
+)
+_TURN_ON = (
+    update(_PASSES)
+    .where(_PASSES.c.site_id == bindparam("s"), _PASSES.c.flight_id == bindparam("f"))
+    .values(detected=True)
+)
+_RETIRE = (
+    update(_SITES)
+    .where(_SITES.c.id == bindparam("d"))
+    .values(
+        status="merged",
+        merged_into=bindparam("k"),
+        version=_SITES.c.version + 1,
+        updated=bindparam("now", type_=_SITES.c.updated.type),
+    )
+)
+
+_SCAN_ABOVE = 5000
+"""Sites in a box's latitude band above which SQLite reads the table, not the index."""
+
+
+def _brief_sites(
+    session: Session, box: tuple[float, float, float, float]
+) -> tuple[list[str], F64, F64, F64]:
+    """Ids, positions and position precisions of the live sites in a lon/lat box."""
+    w, s, e, n = box
+    ph = placeholder(session)
+    where = f"lat BETWEEN {ph} AND {ph} AND lon BETWEEN {ph} AND {ph} AND status != 'merged'"
+    cur = dbapi_cursor(session)
+    try:
+        if not _is_postgresql(session):
+            # a box holding much of the store is read faster by a scan of the table than
+            # by the latitude index (one random table access per site); PostgreSQL's
+            # planner makes that choice from its statistics
+            cur.execute(f"SELECT count(*) FROM sites WHERE lat BETWEEN {ph} AND {ph}", (s, n))
+            if cur.fetchone()[0] > _SCAN_ABOVE:
+                where = (
+                    f"+lat BETWEEN {ph} AND {ph} AND +lon BETWEEN {ph} AND {ph} "
+                    "AND status != 'merged'"
+                )
+        cur.execute(f"SELECT id, lat, lon, pos_weight FROM sites WHERE {where}", (s, n, w, e))
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    if not rows:
+        return [], np.zeros(0), np.zeros(0), np.zeros(0)
+    ids, lat, lon, weight = zip(*rows, strict=True)
+    return (
+        list(ids),
+        np.asarray(lat, dtype=np.float64),
+        np.asarray(lon, dtype=np.float64),
+        np.asarray(weight, dtype=np.float64),
+    )
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def fuse(
@@ -357,109 +321,97 @@ def fuse(
     model: ConfidenceModel,
     now: datetime,
     set_sites: bool = True,
+    new_flight: bool = False,
 ) -> FusionOutcome:
     """Associate evidence with sites (creating, updating and merging them) and rescore.
 
-    ``flight_id`` is the pass the detections came from (None for reports). Each
-    evidence's ``site_id`` is filled in; with ``set_sites`` the already-inserted
-    evidence rows are updated to point at their sites, otherwise the caller inserts
-    them afterwards (faster for large batches).
+    ``flight_id`` is the pass the detections came from (None for reports); ``new_flight``
+    says it was created in this transaction (so it has no pass records yet). Each
+    evidence's ``site_id`` is filled in; with ``set_sites`` the already-inserted evidence
+    rows are updated to point at their sites, otherwise the caller inserts them
+    afterwards (faster for large batches).
+
+    Concurrent batches are serialised: SQLite's writer lock (``BEGIN IMMEDIATE``), on
+    PostgreSQL an advisory transaction lock taken before the sites are read, and row
+    locks on the sites the batch changes.
     """
     outcome = FusionOutcome()
     if not evidence:
         return outcome
+    session.flush()  # the reads below go to the connection, past the session's autoflush
+    pg = _is_postgresql(session)
+    if pg:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FUSION_LOCK})
     lats = [e.lat for e in evidence]
     lons = [e.lon for e in evidence]
-    w, s, e_, n = lonlat_box(lats, lons, options.max_link_m * 2)
-    brief = ("id", "lat", "lon", "pos_weight", "version", "created")
-    query = select(*[getattr(Site, c) for c in brief]).where(
-        Site.lat.between(s, n), Site.lon.between(w, e_), Site.status != "merged"
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    rows = session.execute(query).all()
-    # existing sites start as brief dicts; the ones the batch touches get their full stats
-    sites: list[dict[str, Any]] = [dict(zip(brief, r, strict=True)) for r in rows]
-    n_existing = len(sites)
+    box = lonlat_box(lats, lons, options.max_link_m * 2)
+    ids, site_lat, site_lon, site_w = _brief_sites(session, box)
+    n_existing = len(ids)
     lon0, lat0 = float(np.mean(lons)), float(np.mean(lats))
     fwd, inv = local_projection(lon0, lat0)
-    if sites:
-        sx, sy = fwd.transform([r["lon"] for r in sites], [r["lat"] for r in sites])
+    if n_existing:
+        sx, sy = fwd.transform(site_lon, site_lat)
     else:
         sx, sy = [], []
     tracker = SiteTracker(
-        np.asarray(sx, dtype=np.float64),
-        np.asarray(sy, dtype=np.float64),
-        np.asarray([r["pos_weight"] for r in sites], dtype=np.float64),
-        options,
+        np.asarray(sx, dtype=np.float64), np.asarray(sy, dtype=np.float64), site_w, options
     )
     ex, ey = fwd.transform(lons, lats)
     order = sorted(range(len(evidence)), key=lambda k: (evidence[k].time, evidence[k].id))
+    ev_sorted = [evidence[k] for k in order]
     ex, ey = np.asarray(ex)[order], np.asarray(ey)[order]
-    sig = np.asarray([evidence[k].sigma_m for k in order])
-    assoc = tracker.add_batch(ex, ey, sig)
-    founders = [k for k, a in zip(order, assoc, strict=True) if a.created]
+    sig = np.asarray([e.sigma_m for e in ev_sorted])
+    assoc = tracker.add_batch_arrays(ex, ey, sig)
+    site_of = assoc.site.tolist()
+    founders = np.flatnonzero(assoc.created).tolist()
     # ids derive from the founding evidence: an interrupted, re-run ingest recreates them
-    ids = new_site_ids(session, [f"{evidence[k].kind}\x00{evidence[k].id}" for k in founders])
-    for k, sid in zip(founders, ids, strict=True):
-        sites.append(_blank_site(sid, evidence[k], now))
-    touched: set[int] = {a.site for a in assoc}
+    new_ids = new_site_ids(session, [f"{ev_sorted[k].kind}\x00{ev_sorted[k].id}" for k in founders])
+    ids.extend(new_ids)
+    touched: set[int] = set(site_of)
     to_merge = tracker.merge_pairs(np.asarray(sorted(touched), dtype=np.intp))
     involved = touched | {i for pair in to_merge for i in pair}
-    _load_stats(session, sites, sorted(i for i in involved if i < n_existing))
-    gate = math.sqrt(options.gate_chi2)
-    links: list[dict[str, Any]] = []
-    for k, a in zip(order, assoc, strict=True):
-        ev = evidence[k]
-        site = sites[a.site]
-        _add_evidence(site, ev)
-        ev.site_id = site["id"]
-        if ev.kind == "detection":
-            weight = model.coef["score"] * (_logit(ev.score) if ev.score is not None else 0.0)
-        else:
-            weight = model.coef["reports"] * ev.llr
-        reason = (
-            f"founded the site ({ev.sigma_m:.0f} m 1-sigma)"
-            if a.created
-            else f"{a.distance_m:.0f} m from the site, {a.mahalanobis:.2f} sigma (gate {gate:.2f})"
-        )
-        links.append(
-            {
-                "site_id": site["id"],
-                "kind": ev.kind,
-                "evidence_id": ev.id,
-                "distance_m": a.distance_m,
-                "mahalanobis": a.mahalanobis,
-                "weight": weight,
-                "reason": reason,
-                "time": now,
-            }
-        )
+    # the involved sites, column-wise: slots of existing ones first (by index), then new
+    old_idx = sorted(i for i in involved if i < n_existing)
+    idx = [*old_idx, *range(n_existing, tracker.n)]
+    slot = {i: k for k, i in enumerate(idx)}
+    sites = _Sites(len(idx))
+    _load_stats(session, sites, {ids[i]: slot[i] for i in old_idx})
+    for k, i in zip(founders, range(n_existing, tracker.n), strict=True):
+        ev, s = ev_sorted[k], slot[i]
+        sites.id[s] = ids[i]
+        sites.lat[s], sites.lon[s], sites.uncertainty_m[s] = ev.lat, ev.lon, ev.sigma_m
+        sites.first_seen[s] = sites.last_seen[s] = ev.time
+        sites.created[s] = now
+    links = _add_evidence_batch(
+        sites, ev_sorted, [slot[i] for i in site_of], assoc, options, model, now
+    )
     # merges among the touched sites and their neighbours
     for i, j in to_merge:
         i, j = tracker_root(tracker, i), tracker_root(tracker, j)
         if i == j or not tracker.merge_candidates(i).count(j):
             continue  # an earlier merge in this batch moved one of them
-        keep, drop = (i, j) if _older(sites[i], sites[j]) else (j, i)
+        keep, drop = (i, j) if sites.older(slot[i], slot[j]) else (j, i)
         tracker.merge(keep, drop)
-        _merge_stats(sites[keep], sites[drop])
-        outcome.merged.append((sites[drop]["id"], sites[keep]["id"]))
+        sites.merge(slot[keep], slot[drop])
+        outcome.merged.append((ids[drop], ids[keep]))
         touched.add(keep)
-    redirect = {sites[d]["id"]: sites[tracker_root(tracker, d)]["id"] for d in tracker.merged_into}
-    for ev in evidence:
-        ev.site_id = redirect.get(ev.site_id or "", ev.site_id)
-    for link in links:
-        link["site_id"] = redirect.get(link["site_id"], link["site_id"])
+    redirect = {ids[d]: ids[tracker_root(tracker, d)] for d in tracker.merged_into}
+    link_site = [redirect.get(ids[i], ids[i]) for i in site_of]
+    for ev, sid in zip(ev_sorted, link_site, strict=True):
+        ev.site_id = sid
+    links["site_id"] = link_site
     # positions back to lon/lat
     live = [i for i in sorted(touched) if tracker.alive(i)]
+    live_slots = [slot[i] for i in live]
     if live:
-        xs = [tracker.position(i)[0] for i in live]
-        ys = [tracker.position(i)[1] for i in live]
-        lo, la = inv.transform(xs, ys)
-        for i, lon_i, lat_i in zip(live, np.atleast_1d(lo), np.atleast_1d(la), strict=True):
-            sites[i]["lon"], sites[i]["lat"] = float(lon_i), float(lat_i)
-            sites[i]["pos_weight"] = tracker.weight(i)
-            sites[i]["uncertainty_m"] = tracker.position(i)[2]
+        px, py, pw = tracker.positions(np.asarray(live, dtype=np.intp))
+        weight = pw.tolist()
+        lo, la = inv.transform(px, py)
+        sites.lon[live_slots] = np.atleast_1d(lo)
+        sites.lat[live_slots] = np.atleast_1d(la)
+        sites.pos_weight[live_slots] = weight
+        floor = options.min_uncertainty_m
+        sites.uncertainty_m[live_slots] = [max(w**-0.5, floor) for w in weight]
     new_idx = [i for i in live if i >= n_existing]
     # pass records: this flight detected its sites; earlier coverage covered new ones
     pairs: dict[tuple[str, str], tuple[datetime, bool]] = {}
@@ -468,56 +420,61 @@ def fuse(
             if ev.kind == "detection" and ev.site_id:
                 pairs[(ev.site_id, flight_id)] = (ev.time, True)
     cov = _coverage_flights(
-        session, [sites[i]["lat"] for i in new_idx], [sites[i]["lon"] for i in new_idx]
+        session,
+        [float(sites.lat[slot[i]]) for i in new_idx],
+        [float(sites.lon[slot[i]]) for i in new_idx],
     )
     for pos, i in enumerate(new_idx):
         for f, when in cov[pos].items():
-            pairs.setdefault((sites[i]["id"], f), (when, False))
+            pairs.setdefault((ids[i], f), (when, False))
+    merged_keep = {kept for _d, kept in outcome.merged}
+    born = set(new_ids)
+    # new sites no merge combined hold only this batch's pass records: final now
+    final_new = [slot[i] for i in new_idx if ids[i] not in merged_keep]
+    final_set = {sites.id[s] for s in final_new}
+    n_new_pass: dict[str, list[int]] = {}
+    for (sid, _f), (_t, det) in pairs.items():
+        if sid in final_set:
+            c = n_new_pass.setdefault(sid, [0, 0])
+            c[0] += 1
+            c[1] += int(det)
+    for s in final_new:
+        sites.n_passes[s], sites.n_passes_detected[s] = n_new_pass.get(sites.id[s], (0, 0))
+    scored = _score(sites, final_new, model)
     # write: new sites first (evidence rows point to them), then the rest
     if new_idx:
-        bulk_insert(
-            session,
-            Site,
-            [_site_row(sites[i], now) for i in new_idx],
-        )
-    born = {site["id"] for site in sites[n_existing:]}
+        new_slots = [slot[i] for i in new_idx]
+        insert_columns(session, Site, _site_columns(sites, new_slots, scored, now, insert=True))
     for dropped, kept in outcome.merged:
         if dropped not in born:  # sites born and merged in this batch never reach the db
             _relink(session, dropped, kept, now)
     if set_sites:
         _set_evidence_sites(session, evidence)
-    added = mark_passes(session, pairs)
-    if links:
-        bulk_insert(session, EvidenceLink, links)
+    added = mark_passes(
+        session, pairs, new_flights=(flight_id,) if new_flight and flight_id else ()
+    )
+    insert_columns(session, EvidenceLink, links)
     # pass counts: what this batch added, except for sites a merge combined (recounted)
-    merged_keep = {kept for _d, kept in outcome.merged}
     counts = pass_counts(session, sorted(merged_keep))
+    rest = [slot[i] for i in live if i < n_existing or ids[i] in merged_keep]
+    for s in rest:
+        sid = sites.id[s]
+        if sid in merged_keep:
+            sites.n_passes[s], sites.n_passes_detected[s] = counts.get(sid, (0, 0))
+        else:
+            d_pass, d_det = added.get(sid, (0, 0))
+            sites.n_passes[s] += d_pass
+            sites.n_passes_detected[s] += d_det
+    scored_rest = _score(sites, rest, model)
+    cols = _site_columns(sites, rest, scored_rest, now, insert=False)
+    n_old = len(old_idx)  # slots below it hold existing sites
+    cols["version"] = [int(sites.version[s]) + 1 if s < n_old else 1 for s in rest]
+    update_columns(session, Site, cols)
     for i in live:
-        site = sites[i]
-        if site["id"] not in merged_keep:
-            d_pass, d_det = added.get(site["id"], (0, 0))
-            counts[site["id"]] = (site["n_passes"] + d_pass, site["n_passes_detected"] + d_det)
-    site_rows = []
-    for i in live:
-        site = sites[i]
-        site["n_passes"], site["n_passes_detected"] = counts.get(site["id"], (0, 0))
-        _rate_fields(site)
-        _confidence(site, model)
-        (outcome.created if i >= n_existing else outcome.updated).append(site["id"])
-        vals = _site_row(site, now)
-        vals.pop("created")
-        vals.pop("status", None)
-        vals["version"] = site["version"] + 1 if i < n_existing else 1
-        site_rows.append(vals)
-    _update_sites(session, site_rows)
-    for dropped, kept in outcome.merged:
-        if dropped in born:
-            continue
-        session.execute(
-            update(Site)
-            .where(Site.id == dropped)
-            .values(status="merged", merged_into=kept, version=Site.version + 1, updated=now)
-        )
+        (outcome.created if i >= n_existing else outcome.updated).append(ids[i])
+    gone = [{"d": d, "k": k, "now": now} for d, k in outcome.merged if d not in born]
+    if gone:
+        session.connection().execute(_RETIRE, gone)
     return outcome
 
 
@@ -565,75 +522,11 @@ def rescore_passes(
     return {sid: moved[sid] for sid in changed}
 
 
-def _update_sites(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write many sites' fields at once (rows keyed by ``id``).
-
-    The rows were read under the write lock (SQLite's ``BEGIN IMMEDIATE``; ``FOR UPDATE``
-    on PostgreSQL), so no other writer changed them meanwhile; the version still moves
-    on so an analyst's stale form gets its 409.
-    """
-    bulk_update(session, Site, rows)
-
-
-def _load_stats(session: Session, sites: list[dict[str, Any]], indices: list[int]) -> None:
-    """Replace the brief dicts of existing sites at ``indices`` by their full stats."""
-    cols = [getattr(Site, c) for c in _SITE_STATS]
-    by_id = {sites[i]["id"]: i for i in indices}
-    ids = list(by_id)
-    for k in range(0, len(ids), 900):
-        for r in session.execute(select(*cols).where(Site.id.in_(ids[k : k + 900]))):
-            row = dict(zip(_SITE_STATS, r, strict=True))
-            sites[by_id[row["id"]]] = row
-
-
 def tracker_root(tracker: SiteTracker, i: int) -> int:
     """Follow merges from site index ``i`` to the live site that absorbed it."""
     while i in tracker.merged_into:
         i = tracker.merged_into[i]
     return i
-
-
-def _older(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if a["version"] and not b["version"]:
-        return True
-    if b["version"] and not a["version"]:
-        return False
-    return bool((a["created"], a["id"]) <= (b["created"], b["id"]))
-
-
-def _merge_stats(keep: dict[str, Any], drop: dict[str, Any]) -> None:
-    for key in (
-        "n_detections",
-        "n_reports",
-        "report_llr",
-        "score_logit_sum",
-        "n_scored",
-        "log_rate_sum",
-        "log_rate_sq_sum",
-        "n_rated",
-    ):
-        keep[key] += drop[key]
-    keep["first_seen"] = min(keep["first_seen"], drop["first_seen"])
-    keep["last_seen"] = max(keep["last_seen"], drop["last_seen"])
-
-
-def _site_row(site: dict[str, Any], now: datetime) -> dict[str, Any]:
-    keys = [k for k in _SITE_STATS if k not in ("version",)]
-    row = {k: site[k] for k in keys}
-    row.update(
-        {
-            "confidence": site.get("confidence", 0.0),
-            "confidence_terms": site.get("confidence_terms", {}),
-            "priority": site.get("priority", 0.0),
-            "status": "candidate",
-            "updated": now,
-        }
-    )
-    if site["version"] == 0:
-        row["version"] = 1
-    else:
-        row.pop("status")
-    return row
 
 
 def _set_evidence_sites(session: Session, evidence: list[Evidence]) -> None:
@@ -645,40 +538,55 @@ def _set_evidence_sites(session: Session, evidence: list[Evidence]) -> None:
         session.execute(update(Report), rep)
 
 
+_REVIEW_TABLES = tuple(
+    cast("Table", m.__table__) for m in (Review, Assignment, Attachment, CollectionRequest)
+)
+_LINKS = cast("Table", EvidenceLink.__table__)
+_ATTRIB = cast("Table", Attribution.__table__)
+_DET = cast("Table", Detection.__table__)
+_REP = cast("Table", Report.__table__)
+
+
+def _move(table: Any) -> Any:
+    return update(table).where(table.c.site_id == bindparam("d")).values(site_id=bindparam("k"))
+
+
+_MOVE = {t.name: _move(t) for t in (_DET, _REP, _LINKS, _ATTRIB, *_REVIEW_TABLES)}
+_DUP_LINKS = select(_LINKS.c.id).where(
+    _LINKS.c.site_id == bindparam("d"),
+    _LINKS.c.evidence_id.in_(
+        select(_LINKS.c.evidence_id).where(_LINKS.c.site_id == bindparam("k"))
+    ),
+)
+_DELETE_LINKS = delete(_LINKS).where(_LINKS.c.id.in_(bindparam("ids", expanding=True)))
+_DUP_ATTRIB = delete(_ATTRIB).where(
+    _ATTRIB.c.site_id == bindparam("d"),
+    _ATTRIB.c.organization_id.in_(
+        select(_ATTRIB.c.organization_id).where(_ATTRIB.c.site_id == bindparam("k"))
+    ),
+)
+_PASSES_OF_SITE = select(_PASSES.c.flight_id, _PASSES.c.time, _PASSES.c.detected).where(
+    _PASSES.c.site_id == bindparam("d")
+)
+_DELETE_PASSES = delete(_PASSES).where(_PASSES.c.site_id == bindparam("d"))
+
+
 def _relink(session: Session, dropped: str, kept: str, now: datetime) -> None:
     """Move a merged site's evidence, links and pass records to the site that kept it."""
-    session.execute(update(Detection).where(Detection.site_id == dropped).values(site_id=kept))
-    session.execute(update(Report).where(Report.site_id == dropped).values(site_id=kept))
-    kept_links = select(EvidenceLink.kind, EvidenceLink.evidence_id).where(
-        EvidenceLink.site_id == kept
-    )
-    dup = session.execute(
-        select(EvidenceLink.id).where(
-            EvidenceLink.site_id == dropped,
-            EvidenceLink.evidence_id.in_(kept_links.with_only_columns(EvidenceLink.evidence_id)),
-        )
-    ).scalars()
-    ids = list(dup)
+    conn = session.connection()
+    p = {"d": dropped, "k": kept}
+    conn.execute(_MOVE["detections"], p)
+    conn.execute(_MOVE["reports"], p)
+    ids = list(conn.execute(_DUP_LINKS, p).scalars())
     if ids:
-        session.execute(delete(EvidenceLink).where(EvidenceLink.id.in_(ids)))
-    session.execute(
-        update(EvidenceLink).where(EvidenceLink.site_id == dropped).values(site_id=kept)
-    )
+        conn.execute(_DELETE_LINKS, {"ids": ids})
+    conn.execute(_MOVE["evidence_links"], p)
     # the analysts' work on the retired site follows it to the site that kept it
-    for model in (Review, Assignment, Attachment, CollectionRequest):
-        session.execute(update(model).where(model.site_id == dropped).values(site_id=kept))
-    dup_orgs = select(Attribution.organization_id).where(Attribution.site_id == kept)
-    session.execute(
-        delete(Attribution).where(
-            Attribution.site_id == dropped, Attribution.organization_id.in_(dup_orgs)
-        )
-    )
-    session.execute(update(Attribution).where(Attribution.site_id == dropped).values(site_id=kept))
-    drop_passes = session.execute(
-        select(SitePass.flight_id, SitePass.time, SitePass.detected).where(
-            SitePass.site_id == dropped
-        )
-    ).all()
+    for table in _REVIEW_TABLES:
+        conn.execute(_MOVE[table.name], p)
+    conn.execute(_DUP_ATTRIB, p)
+    conn.execute(_MOVE["attributions"], p)
+    drop_passes = conn.execute(_PASSES_OF_SITE, p).all()
     pairs = {(kept, f): (t, bool(d)) for f, t, d in drop_passes}
-    session.execute(delete(SitePass).where(SitePass.site_id == dropped))
+    conn.execute(_DELETE_PASSES, p)
     mark_passes(session, pairs)

@@ -11,11 +11,11 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from plumetrace.errors import ConfigurationError, InvalidParameterError
@@ -23,7 +23,7 @@ from plumetrace.io.evidence import DetectionRecord, ReportRecord
 from plumetrace.sites.confidence import ConfidenceModel, report_llr
 from plumetrace.sites.fusion import FusionOptions
 from plumetrace.store.audit_log import append_event
-from plumetrace.store.bulk import bulk_insert
+from plumetrace.store.bulk import bulk_insert, insert_columns
 from plumetrace.store.fusion import (
     Evidence,
     fuse,
@@ -159,6 +159,10 @@ def detection_id(flight_id: str, key: str) -> str:
     return "det-" + hashlib.sha256(f"{flight_id}\x00{key}".encode()).hexdigest()[:20]
 
 
+_SITES = cast("Table", Site.__table__)
+_SITE_EXISTS = select(_SITES.c.id).where(_SITES.c.id == bindparam("id"))
+
+
 def _fuse(
     session: Session,
     evidence: list[Evidence],
@@ -167,11 +171,14 @@ def _fuse(
     model: ConfidenceModel,
     now: datetime,
     insert: Callable[[], None] | None = None,
+    *,
+    new_flight: bool = False,
 ) -> IngestResult:
     """Fuse evidence, then re-check merged sites for evidence to split off.
 
     ``insert``, if given, stores the evidence rows once their sites are known (before the
     split check, which reads them); otherwise they are already stored and get updated.
+    ``new_flight``: the flight was created in this transaction (see :func:`fuse`).
     """
     out = fuse(
         session,
@@ -181,13 +188,15 @@ def _fuse(
         model=model,
         now=now,
         set_sites=insert is None,
+        new_flight=new_flight,
     )
     if insert is not None:
         insert()
     result = IngestResult(sites_created=out.created, sites_updated=out.updated, merged=out.merged)
     kept = {k for _d, k in result.merged}
+    conn = session.connection()
     for site_id in sorted(kept):
-        if session.get(Site, site_id) is None:
+        if conn.execute(_SITE_EXISTS, {"id": site_id}).first() is None:
             continue
         for new in split_site(session, site_id, options, model, now):
             result.split.append((site_id, new))
@@ -238,6 +247,7 @@ def ingest_detections(
     result.skipped = len(records) - len(fresh)
     if not fresh:
         return result
+    new_flight = session.get(Flight, flight.id) is None
     ensure_flight(session, flight, time)
     evidence = [
         Evidence(
@@ -256,28 +266,32 @@ def ingest_detections(
     ]
 
     def insert_rows() -> None:
-        rows = [
+        recs = [r for _i, r in fresh]
+        n = len(recs)
+        insert_columns(
+            session,
+            Detection,
             {
-                "id": i,
-                "flight_id": flight.id,
-                "time": time,
-                "kind": r.kind,
-                "gas": r.gas,
-                "lat": r.lat,
-                "lon": r.lon,
-                "uncertainty_m": r.uncertainty_m,
-                "rate_kg_h": r.rate_kg_h,
-                "rate_lo_kg_h": r.rate_lo_kg_h,
-                "rate_hi_kg_h": r.rate_hi_kg_h,
-                "score": r.score,
-                "site_id": ev.site_id,
-                "properties": r.properties,
-            }
-            for (i, r), ev in zip(fresh, evidence, strict=True)
-        ]
-        bulk_insert(session, Detection, rows)
+                "id": [i for i, _r in fresh],
+                "flight_id": [flight.id] * n,
+                "time": [time] * n,
+                "kind": [r.kind for r in recs],
+                "gas": [r.gas for r in recs],
+                "lat": [r.lat for r in recs],
+                "lon": [r.lon for r in recs],
+                "uncertainty_m": [r.uncertainty_m for r in recs],
+                "rate_kg_h": [r.rate_kg_h for r in recs],
+                "rate_lo_kg_h": [r.rate_lo_kg_h for r in recs],
+                "rate_hi_kg_h": [r.rate_hi_kg_h for r in recs],
+                "score": [r.score for r in recs],
+                "site_id": [ev.site_id for ev in evidence],
+                "properties": [r.properties for r in recs],
+            },
+        )
 
-    result = _fuse(session, evidence, flight.id, options, model, now, insert_rows)
+    result = _fuse(
+        session, evidence, flight.id, options, model, now, insert_rows, new_flight=new_flight
+    )
     result.new = len(fresh)
     result.skipped = len(records) - len(fresh)
     if len(result.sites_created) >= _ANALYZE_AFTER and session.get_bind().dialect.name == (
