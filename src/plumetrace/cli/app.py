@@ -8,57 +8,66 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from importlib import import_module
+from typing import Annotated, Any
 
 import click
 import typer
 
 from plumetrace import __version__
-from plumetrace.cli import (
-    airspace,
-    backup,
-    context,
-    db,
-    demo,
-    detect,
-    ingest,
-    leads,
-    locate,
-    plumes,
-    serve,
-    sim,
-    sites,
-)
 from plumetrace.cli._store import dispose_all
 from plumetrace.errors import PlumetraceError
 
-__all__ = ["app", "main"]
+__all__ = ["build_app", "main"]
 
-app = typer.Typer(
-    name="plumetrace",
-    help="Aerial chemical-emission surveillance: simulate, detect, quantify, share.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(sim.app, name="sim")
-app.add_typer(airspace.app, name="airspace")
-app.command("audit")(airspace.audit)
-app.add_typer(airspace.plan_app, name="plan")
-app.add_typer(db.db_app, name="db")
-app.add_typer(db.audit_app, name="audit-log")
-app.add_typer(db.users_app, name="users")
-app.add_typer(ingest.app, name="ingest")
-app.add_typer(sites.app, name="sites")
-app.add_typer(context.app, name="context")
-app.add_typer(leads.partners_app, name="partners")
-app.add_typer(leads.leads_app, name="leads")
-detect.register(app)
-plumes.register(app)
-locate.register(app)
-demo.register(app)
-serve.register(app)
-backup.register(app)
+
+def _group(module: str, attr: str, name: str) -> Callable[[typer.Typer], None]:
+    def add(root: typer.Typer) -> None:
+        root.add_typer(getattr(import_module(f"plumetrace.cli.{module}"), attr), name=name)
+
+    return add
+
+
+def _command(module: str, attr: str, name: str) -> Callable[[typer.Typer], None]:
+    def add(root: typer.Typer) -> None:
+        root.command(name)(getattr(import_module(f"plumetrace.cli.{module}"), attr))
+
+    return add
+
+
+def _registered(module: str) -> Callable[[typer.Typer], None]:
+    def add(root: typer.Typer) -> None:
+        import_module(f"plumetrace.cli.{module}").register(root)
+
+    return add
+
+
+_PLUMES = _registered("plumes")  # plumes and process
+_BACKUP = _registered("backup")  # backup and restore
+_COMMANDS: dict[str, Callable[[typer.Typer], None]] = {
+    "sim": _group("sim", "app", "sim"),
+    "airspace": _group("airspace", "app", "airspace"),
+    "audit": _command("airspace", "audit", "audit"),
+    "plan": _group("airspace", "plan_app", "plan"),
+    "db": _group("db", "db_app", "db"),
+    "audit-log": _group("db", "audit_app", "audit-log"),
+    "users": _group("db", "users_app", "users"),
+    "ingest": _group("ingest", "app", "ingest"),
+    "sites": _group("sites", "app", "sites"),
+    "context": _group("context", "app", "context"),
+    "partners": _group("leads", "partners_app", "partners"),
+    "leads": _group("leads", "leads_app", "leads"),
+    "detect": _registered("detect"),
+    "plumes": _PLUMES,
+    "process": _PLUMES,
+    "locate": _registered("locate"),
+    "demo": _registered("demo"),
+    "serve": _registered("serve"),
+    "backup": _BACKUP,
+    "restore": _BACKUP,
+}
+"""Each top-level command and how to add it (its module is imported only then)."""
 
 _state = {"debug": False}
 
@@ -69,7 +78,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and debug logging.")
@@ -84,6 +92,45 @@ def _root(
     _state["debug"] = debug
     level = logging.DEBUG if debug else (logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """Build the Typer app: every command, or just ``only`` (and its module's siblings).
+
+    Building a command makes Typer read every annotation of its options, and importing
+    its module imports what it needs; a command line names one command, so only that one
+    is built (the full app answers ``--help`` and unknown commands).
+    """
+    root = typer.Typer(
+        name="plumetrace",
+        help="Aerial chemical-emission surveillance: simulate, detect, quantify, share.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    root.callback()(_root)
+    adders = [_COMMANDS[only]] if only in _COMMANDS else list(dict.fromkeys(_COMMANDS.values()))
+    for add in adders:
+        add(root)
+    return root
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the full app, for tools that want it (documentation, completion)
+        return build_app()
+    raise AttributeError(name)
+
+
+_GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v"})
+
+
+def _command_name(args: list[str]) -> str | None:
+    """Return the top-level command a command line names (None for help or nothing)."""
+    for a in args:
+        if a in _GLOBAL_FLAGS:
+            continue
+        return None if a.startswith("-") else a
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +153,7 @@ def _run(args: list[str]) -> int:
     try:
         # without standalone mode click *returns* the code of a typer.Exit raised inside
         # a command (it raises only from its own parsing)
+        app = build_app(_command_name(args))
         code = app(args=args, prog_name="plumetrace", standalone_mode=False)
     except (typer.Exit, click.exceptions.Exit) as exc:
         return int(exc.exit_code)
