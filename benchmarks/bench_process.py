@@ -121,6 +121,9 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=500)
     ap.add_argument("--work", type=Path, default=None, help="Keep the scenes here for re-runs.")
     ap.add_argument("--skip-loop", action="store_true", help="Leave out the plain loops.")
+    ap.add_argument(
+        "--cases", default="local,w1,w2,w2ingest", help="process runs: local,w1,w2,w2ingest"
+    )
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/process.json")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-process-"))
@@ -170,6 +173,10 @@ def main() -> None:
             ],
         ),
     ]
+    chosen = dict(zip(("local", "w1", "w2", "w2ingest"), cases, strict=True))
+    cases = [chosen[c] for c in args.cases.split(",")]
+    if args.json.exists():  # a partial re-run keeps the other runs of the file
+        runs.update(json.loads(args.json.read_text()).get("runs", {}))
     for name, extra in cases:
         out = work / name.replace(" ", "_").replace("-", "")
         shutil.rmtree(out, ignore_errors=True)

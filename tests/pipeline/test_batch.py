@@ -162,3 +162,14 @@ def test_dask_blocks_match_the_plain_loop(scene_root: Path, tmp_path: Path) -> N
         a = rasterio.open(tmp_path / "local" / o.scene.name / "enhancement.tif").read(1)
         b = rasterio.open(tmp_path / "dask" / o.scene.name / "enhancement.tif").read(1)
         np.testing.assert_array_equal(a, b)
+
+
+def test_local_workers_keep_glibc_adaptive_mmap() -> None:
+    """Workers start without MALLOC_TRIM_THRESHOLD_ (it made large arrays page-fault)."""
+    import os
+
+    with open_client("dask", workers=1) as client:
+        env = client.run(lambda: dict(os.environ))
+    (worker_env,) = env.values()
+    assert "MALLOC_TRIM_THRESHOLD_" not in worker_env
+    assert worker_env.get("OPENBLAS_NUM_THREADS") == "1"  # one BLAS thread per worker
