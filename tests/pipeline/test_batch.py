@@ -173,3 +173,17 @@ def test_local_workers_keep_glibc_adaptive_mmap() -> None:
     (worker_env,) = env.values()
     assert "MALLOC_TRIM_THRESHOLD_" not in worker_env
     assert worker_env.get("OPENBLAS_NUM_THREADS") == "1"  # one BLAS thread per worker
+
+
+def test_a_damaged_marker_is_redone_and_left_out_of_the_catalog(
+    scene_root: Path, tmp_path: Path
+) -> None:
+    run_batch(_scenes(scene_root), tmp_path, OPTS)
+    (tmp_path / "north_radiance" / "process.json").write_text("{not json")
+    r = run_batch(_scenes(scene_root), tmp_path, OPTS)
+    by = {o.scene.name: o.status for o in r.outcomes}
+    assert by == {"north_radiance": "done", "south_radiance": "skipped"}  # north is redone
+    (tmp_path / "south_radiance" / "process.json").write_text("[]")
+    assert batch.write_catalog(tmp_path, OPTS).is_file()
+    cat = pystac.Catalog.from_file(str(tmp_path / "catalog.json"))
+    assert {i.id.split("-")[0] for i in cat.get_items(recursive=True)} == {"north_radiance"}

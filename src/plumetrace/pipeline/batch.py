@@ -546,8 +546,11 @@ def write_catalog(out: Path, options: BatchOptions) -> Path:
     for marker in markers:
         if not marker.is_file():
             continue
-        doc = read_json(marker)
-        if not isinstance(doc, dict):
+        try:
+            doc = read_json(marker)
+            identity = doc["identity"]["input"]
+        except (PlumetraceError, KeyError, TypeError):
+            log.warning("%s: not a readable process.json; left out of the catalog", marker)
             continue
         sdir = marker.parent
         footprint = sdir / "footprint.geojson"
@@ -561,7 +564,7 @@ def write_catalog(out: Path, options: BatchOptions) -> Path:
         scenes.append(
             CatalogScene(
                 name=str(doc["scene"]),
-                radiance=Path(doc["identity"]["input"]),
+                radiance=Path(identity),
                 out_dir=sdir,
                 time=None if doc.get("time") is None else datetime.fromisoformat(doc["time"]),
                 processed=datetime.fromisoformat(doc["processed"]),
