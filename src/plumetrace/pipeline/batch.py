@@ -430,7 +430,7 @@ def run_batch(
             for _attempt in range(options.retries + 1):
                 try:
                     r = _run_scene_here(plan, str(sdir), options)
-                except Exception as exc:  # noqa: BLE001 - reported per scene, as on Dask
+                except Exception as exc:
                     error = _one_line(exc)
                     continue
                 record(scene, sdir, plan, ident, r)
