@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Callable
 from importlib import import_module
-from typing import Annotated, Any
+from typing import Annotated
 
 import click
 import typer
@@ -113,12 +113,6 @@ def build_app(only: str | None = None) -> typer.Typer:
     for add in adders:
         add(root)
     return root
-
-
-def __getattr__(name: str) -> Any:
-    if name == "app":  # the full app, for tools that want it (documentation, completion)
-        return build_app()
-    raise AttributeError(name)
 
 
 _GLOBAL_FLAGS = frozenset({"--debug", "--verbose", "-v"})
