@@ -816,7 +816,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=90.0, help="at most this long per run, s")
     ap.add_argument("--think-ms", type=float, default=350.0, help="mean think time, ms")
     ap.add_argument("--pool-size", type=int, default=10, help="connections per worker")
-    ap.add_argument("--threads", type=int, default=20, help="route threads per worker")
+    ap.add_argument("--threads", type=int, default=8, help="route threads per worker")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--database", default="plumetrace_load")
     ap.add_argument("--reuse", action="store_true", help="keep a database seeded the same")

@@ -70,10 +70,11 @@ class Settings(BaseSettings):
     """PostgreSQL connections each process may open beyond the pool under a burst."""
     db_pool_timeout_s: float = Field(default=30.0, gt=0, le=3600)
     """Seconds a request waits for a free PostgreSQL connection before failing."""
-    api_threads: int = Field(default=20, ge=1, le=1000)
+    api_threads: int = Field(default=8, ge=1, le=1000)
     """Threads each API worker runs its (synchronous) routes on; requests beyond them
-    wait their turn. Keep it near ``db_pool_size``: more threads than connections only
-    queue on the pool, and every extra thread competes for the interpreter lock."""
+    wait their turn. A request is mostly Python holding the interpreter lock: under the
+    load test 8 threads per worker served 1.2x the requests of 20 with half the p99
+    (``benchmarks/RESULTS.md``). Keep it at most ``db_pool_size``."""
     verify_audit_on_start: bool = True
     """Recompute the audit log's hash chain when the API starts (logged; also at
     GET /api/audit/verify and by ``plumetrace audit-log verify``)."""

@@ -35,21 +35,31 @@ def _postgres_or_skip() -> None:
         engine.dispose()
 
 
-def test_the_load_script_runs_small(tmp_path: Path) -> None:
+def scratch(prefix: str) -> tuple[str, int]:
+    """Return a fresh database name and a free-ish port for a benchmark run (or skip)."""
     _postgres_or_skip()
+    return f"{prefix}_t{uuid.uuid4().hex[:8]}", 20000 + uuid.uuid4().int % 20000
+
+
+def run_bench(script: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run a benchmark script against the test PostgreSQL; fail with its output."""
+    env = {**os.environ, "PLUMETRACE_TEST_POSTGRES_URL": PG_URL}
+    done = subprocess.run(
+        [sys.executable, str(script), *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def test_the_load_script_runs_small(tmp_path: Path) -> None:
+    db, port = scratch("plumetrace_load")
     out = tmp_path / "load.json"
-    db = f"plumetrace_load_t{uuid.uuid4().hex[:8]}"
-    port = 20000 + uuid.uuid4().int % 20000
     args = [
         "--detections", "3000", "--sites", "300", "--analysts", "6", "--requests", "250",
         "--duration", "20", "--think-ms", "20", "--workers", "2", "--pool-size", "3",
         "--port", str(port), "--database", db, "--drop", "--out", str(out),
     ]  # fmt: skip
-    env = {**os.environ, "PLUMETRACE_TEST_POSTGRES_URL": PG_URL}
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_bench(SCRIPT, args)
     doc = json.loads(out.read_text())
     (run,) = doc["runs"]
     assert run["workers"] == 2 and run["analysts"] == 6

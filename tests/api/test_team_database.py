@@ -28,7 +28,7 @@ def test_pool_settings_reach_the_engine(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("PLUMETRACE_DB_POOL_SIZE", "3")
     monkeypatch.setenv("PLUMETRACE_DB_MAX_OVERFLOW", "0")
     cfg = Settings()
-    assert (cfg.db_pool_size, cfg.db_max_overflow, cfg.api_threads) == (3, 0, 20)
+    assert (cfg.db_pool_size, cfg.db_max_overflow, cfg.api_threads) == (3, 0, 8)
     eng = make_engine(
         "postgresql+psycopg://u@127.0.0.1:1/x",  # never connected
         pool_size=cfg.db_pool_size,

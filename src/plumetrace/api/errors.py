@@ -18,7 +18,10 @@ InterfaceError, pool timeout)
 A database outage never shows a traceback: the answer is a 503 with one JSON sentence,
 the request's transaction is rolled back (no partial write), and the next request after
 the database is back succeeds without restarting the server (the pool discards broken
-connections; PostgreSQL connections are pinged before use).
+connections; a PostgreSQL connection idle in the pool is pinged before use).
+
+A request both unauthorized and invalid is answered as unauthorized (401/403), not 422:
+the token is checked first (:func:`plumetrace.api.deps.admit_first`).
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 
+from plumetrace.api.deps import admit_first
 from plumetrace.errors import (
     AuthError,
     ConfigurationError,
@@ -110,8 +116,18 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    try:
+        await admit_first(request)  # unauthorized before invalid
+    except AuthError as refused:
+        return await _plumetrace_error(request, refused)
+    return await request_validation_exception_handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(PlumetraceError, _plumetrace_error)
     app.add_exception_handler(OperationalError, _unavailable)
     app.add_exception_handler(InterfaceError, _unavailable)

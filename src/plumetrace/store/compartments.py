@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, exists, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from plumetrace.errors import AuthError, InvalidParameterError
@@ -40,15 +40,18 @@ from plumetrace.store.models import (
     SitePass,
     User,
 )
+from plumetrace.store.users import lookup_token, token_user_query
 from plumetrace.store.workflow import bump_site, live_site
 
 __all__ = [
     "check_compartment",
+    "hidden_sites",
     "install_compartment_filter",
     "is_hidden",
     "set_site_compartment",
     "set_user_compartments",
     "view_as",
+    "viewer_for_token",
 ]
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -152,6 +155,40 @@ def _filter(state: ORMExecuteState) -> None:
     if leads:
         options.append(with_loader_criteria(Lead, Lead.id.not_in(leads), include_aliases=True))
     state.statement = state.statement.options(*options)
+
+
+_VIEWER_BY_TOKEN = token_user_query(
+    exists().where(Site.__table__.c.compartment.is_not(None)).label("any_restricted")
+)
+
+
+def viewer_for_token(session: Session, token: str) -> User:
+    """Return a token's user (:func:`~plumetrace.store.users.user_for_token`).
+
+    In the same round trip it learns whether any site is restricted at all: if none is,
+    the session's filter knows that nothing is hidden without a query of its own (the
+    API's every request starts here).
+
+    Raises
+    ------
+    AuthError
+        (401) if the token is unknown, expired or its user inactive.
+    """
+    user, row = lookup_token(session, token, _VIEWER_BY_TOKEN)
+    if not row["any_restricted"]:
+        session.info[_HIDDEN] = ([], [])
+    return user
+
+
+def hidden_sites(session: Session) -> list[str]:
+    """Return the sites the session's viewer may not see (none if unfiltered).
+
+    For Core statements run on the session's connection, which the filter does not
+    reach: a hot query that skips the ORM applies ``Site.id.not_in(...)`` itself.
+    """
+    if _VIEWER not in session.info:
+        return []
+    return _hidden(session)[0]
 
 
 def is_hidden(session: Session, entity: str, entity_id: str) -> bool:

@@ -11,6 +11,7 @@ without a revision, which no later ``db upgrade`` could repair.
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from plumetrace.errors import ConfigurationError
 
@@ -44,11 +46,46 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 _BEGIN_OPTION = "plumetrace_sqlite_begin"
+_RETURNED = "plumetrace_returned"
 
 
 def _sqlite_begin(conn: Connection) -> None:
     """Start a SQLite transaction: ``BEGIN``, or what the connection's options ask."""
     conn.exec_driver_sql(str(conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN")))
+
+
+IDLE_PING_S = 10.0
+"""A pooled PostgreSQL connection idle this long is pinged before it is handed out, s."""
+
+
+def _stamp_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_RETURNED] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Any:
+    """Return a pool listener making sure an idle connection still reaches the server.
+
+    ``pool_pre_ping`` would ping on every checkout: a round trip per unit of work, which
+    on a loaded API server is ~5 % of a request. A connection returned moments ago was
+    alive then; one idle for :data:`IDLE_PING_S` may have been closed by the server (a
+    restart, ``idle_session_timeout``) and is pinged, and replaced if it is dead. A
+    connection that dies in between fails its request, which invalidates the pool, so
+    one fault costs at most the requests then in flight.
+    """
+    dialect = engine.dialect
+
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is not None and time.monotonic() - returned < IDLE_PING_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError("a pooled connection was closed by the server") from exc
+            raise
+
+    return checkout
 
 
 DEFAULT_POOL_SIZE = 10
@@ -107,32 +144,58 @@ def make_engine(
                 f"pool_size must be >= 1, max_overflow >= 0 and pool_timeout_s > 0, got "
                 f"{pool_size}, {max_overflow}, {pool_timeout_s}"
             )
-        return create_engine(
+        engine = create_engine(
             parsed,
             echo=echo,
-            pool_pre_ping=True,
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=pool_timeout_s,
         )
+        event.listen(engine, "checkout", _ping_if_idle(engine))
+        event.listen(engine, "checkin", _stamp_checkin)
+        return engine
     raise ConfigurationError(
         f"database URL {url!r}: only sqlite and postgresql are supported, not {backend}"
     )
 
 
-_FACTORIES: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+_FACTORIES: weakref.WeakKeyDictionary[Engine, dict[bool, sessionmaker[Session]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def _session_factory(engine: Engine) -> sessionmaker[Session]:
+def _session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
     """Return the engine's session factory (made once: a factory defines a new class)."""
-    factory = _FACTORIES.get(engine)
+    factories = _FACTORIES.setdefault(engine, {})
+    factory = factories.get(read_only)
     if factory is None:
-        factory = _FACTORIES[engine] = sessionmaker(engine, expire_on_commit=False)
+        if read_only and engine.dialect.name == "postgresql":
+            # each statement its own transaction: no BEGIN and COMMIT round trips
+            bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+            factory = sessionmaker(bind, expire_on_commit=False)
+        else:
+            factory = sessionmaker(engine, expire_on_commit=False)
+        if read_only:
+            event.listen(factory, "before_flush", _refuse_flush)
+            event.listen(factory, "do_orm_execute", _refuse_writes)
+        factories[read_only] = factory
     return factory
 
 
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ConfigurationError("a read-only unit of work tried to write (a programming error)")
+
+
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ConfigurationError("a read-only unit of work tried to write (a programming error)")
+
+
 @contextmanager
-def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+def session_scope(
+    engine: Engine, *, write: bool = False, read_only: bool = False
+) -> Iterator[Session]:
     """Yield a session that commits on success and rolls back on any error.
 
     Parameters
@@ -142,8 +205,17 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         The unit of work writes: on SQLite it takes the write lock up front
         (``BEGIN IMMEDIATE``) so concurrent writers queue instead of failing on a stale
         snapshot; on PostgreSQL row locks and the audit-log lock do that job.
+    read_only : bool
+        The unit of work only reads (an API request's lookups): any write through the
+        session raises :class:`~plumetrace.errors.ConfigurationError`. On PostgreSQL
+        each statement runs in its own transaction (autocommit), which saves the
+        ``BEGIN`` and ``COMMIT`` round trips and sees what READ COMMITTED would show
+        anyway (every statement its own snapshot); on SQLite the reads share one
+        snapshot as usual.
     """
-    with _session_factory(engine)() as session:
+    if write and read_only:
+        raise ConfigurationError("a unit of work cannot both write and be read-only")
+    with _session_factory(engine, read_only)() as session:
         try:
             if write and engine.dialect.name == "sqlite":
                 # the session's first connection begins with the write lock

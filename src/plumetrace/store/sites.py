@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, select
+from sqlalchemy import Float, Select, bindparam, case, func, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
 from plumetrace.errors import InvalidParameterError, NotFoundError
 from plumetrace.geo import local_projection, lonlat_box
+from plumetrace.store.compartments import hidden_sites, is_hidden
 from plumetrace.store.map import overlay_sha
 from plumetrace.store.models import (
     SITE_QUEUE_STATUSES,
@@ -28,6 +32,7 @@ from plumetrace.store.models import (
     SitePass,
     User,
 )
+from plumetrace.store.types import UTCDateTime
 
 __all__ = [
     "QUEUE_SORTS",
@@ -209,25 +214,80 @@ QUEUE_SORTS: dict[str, Any] = {
 """Columns the review queue may be sorted by (``priority``: the default order)."""
 
 
-def _queue_filter(
-    stmt: Select[Any],
+@functools.lru_cache(maxsize=256)
+def _queue_statement(
+    counting: bool,
+    hiding: bool,
+    assignee: bool,
+    unassigned: bool,
+    min_confidence: bool,
+    exposure: str | None,
+    sort: str = "priority",
+    descending: bool = True,
+) -> Select[Any]:
+    """Return the queue's statement of this shape, its values as bound parameters.
+
+    Built once per shape (building one costs ~0.5 ms of CPU, as much as running it).
+    It runs on the connection (Core: the queue is the workbench's busiest query), so
+    the compartment rule is applied here (``hidden``).
+    """
+    stmt = select(func.count()).select_from(Site) if counting else select(*_columns())
+    stmt = stmt.where(_IN_QUEUE)
+    if hiding:
+        stmt = stmt.where(Site.id.not_in(bindparam("hidden", expanding=True)))
+    if assignee:
+        stmt = stmt.where(Site.assignee_id == bindparam("assignee"))
+    elif unassigned:
+        stmt = stmt.where(Site.assignee_id.is_(None))
+    if min_confidence:
+        stmt = stmt.where(Site.confidence >= bindparam("min_confidence"))
+    if exposure == "none":
+        stmt = stmt.where(Site.exposure.is_(None))
+    elif exposure is not None:
+        stmt = stmt.where(Site.exposure == bindparam("exposure"))
+    if counting:
+        return stmt
+    key = QUEUE_SORTS[sort]
+    if key is not None:
+        stmt = stmt.order_by(key.is_(None), key.desc() if descending else key.asc())
+    elif not descending:
+        stmt = stmt.order_by(Site.priority.asc())
+    return (
+        stmt.order_by(Site.priority.desc(), Site.last_seen.desc(), Site.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+def _queue_execute(
+    session: Session,
+    counting: bool,
     assignee: str | None,
     unassigned: bool,
     min_confidence: float | None,
     exposure: str | None,
-) -> Select[Any]:
-    stmt = stmt.where(_IN_QUEUE)
-    if assignee is not None:
-        stmt = stmt.where(Site.assignee_id == assignee)
-    elif unassigned:
-        stmt = stmt.where(Site.assignee_id.is_(None))
-    if min_confidence is not None:
-        stmt = stmt.where(Site.confidence >= min_confidence)
-    if exposure == "none":
-        stmt = stmt.where(Site.exposure.is_(None))
-    elif exposure is not None:
-        stmt = stmt.where(Site.exposure == exposure)
-    return stmt
+    **more: Any,
+) -> Any:
+    hidden = hidden_sites(session)
+    limit, offset = more.pop("limit", None), more.pop("offset", None)
+    stmt = _queue_statement(
+        counting,
+        bool(hidden),
+        assignee is not None,
+        unassigned,
+        min_confidence is not None,
+        None if exposure is None else "none" if exposure == "none" else "value",
+        **more,
+    )
+    params = {
+        "hidden": hidden,
+        "assignee": assignee,
+        "min_confidence": min_confidence,
+        "exposure": exposure,
+        "limit": limit,
+        "offset": offset,
+    }
+    return session.connection().execute(stmt, params)
 
 
 def review_queue(
@@ -256,18 +316,19 @@ def review_queue(
     """
     if sort not in QUEUE_SORTS:
         raise InvalidParameterError(f"sort must be one of {', '.join(QUEUE_SORTS)}, got {sort!r}")
-    stmt = _queue_filter(select(*_columns()), assignee, unassigned, min_confidence, exposure)
-    key = QUEUE_SORTS[sort]
-    if key is not None:
-        stmt = stmt.order_by(key.is_(None), key.desc() if descending else key.asc())
-    elif not descending:
-        stmt = stmt.order_by(Site.priority.asc())
-    stmt = (
-        stmt.order_by(Site.priority.desc(), Site.last_seen.desc(), Site.id.desc())
-        .limit(page_size)
-        .offset((max(page, 1) - 1) * page_size)
+    result = _queue_execute(
+        session,
+        False,
+        assignee,
+        unassigned,
+        min_confidence,
+        exposure,
+        sort=sort,
+        descending=descending,
+        limit=page_size,
+        offset=(max(page, 1) - 1) * page_size,
     )
-    return [dict(r._mapping) for r in session.execute(stmt)]
+    return [dict(r) for r in result.mappings().all()]
 
 
 def queue_size(
@@ -279,10 +340,8 @@ def queue_size(
     exposure: str | None = None,
 ) -> int:
     """Return how many sites the review queue holds under the same filters."""
-    stmt = _queue_filter(
-        select(func.count()).select_from(Site), assignee, unassigned, min_confidence, exposure
-    )
-    return int(session.scalar(stmt) or 0)
+    result = _queue_execute(session, True, assignee, unassigned, min_confidence, exposure)
+    return int(result.scalar() or 0)
 
 
 def _all(session: Session, stmt: Executable, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -293,96 +352,165 @@ def _all(session: Session, stmt: Executable, params: dict[str, Any]) -> list[dic
 _SITE: BindParameter[str] = bindparam("site_id")
 _MAX: BindParameter[int] = bindparam("max_items")
 _d, _r, _e = Detection, Report, EvidenceLink
-_DETAIL: dict[str, Executable] = {
-    "detections": select(
-        _d.id, _d.flight_id, _d.time, _d.kind, _d.gas, _d.lat, _d.lon, _d.uncertainty_m,
-        _d.rate_kg_h, _d.rate_lo_kg_h, _d.rate_hi_kg_h, _d.score, _d.properties,
-    )
-    .where(_d.site_id == _SITE)
-    .order_by(_d.time.desc())
-    .limit(_MAX),
-    "reports": select(
-        _r.id, _r.time, _r.lat, _r.lon, _r.uncertainty_m, _r.source_reliability,
-        _r.credibility, _r.text, _r.organization_id,
-    )
-    .where(_r.site_id == _SITE)
-    .order_by(_r.time.desc())
-    .limit(_MAX),
-    "evidence": select(
-        _e.kind, _e.evidence_id, _e.distance_m, _e.mahalanobis, _e.weight, _e.reason, _e.time
-    )
-    .where(_e.site_id == _SITE)
-    .order_by(_e.id.desc())
-    .limit(_MAX),
-    "passes": select(SitePass.flight_id, SitePass.time, SitePass.detected)
-    .where(SitePass.site_id == _SITE)
-    .order_by(SitePass.time),
-    "reviews": select(
-        Review.id, Review.decision, Review.note, Review.time, User.name.label("user")
-    )
-    .join(User, User.id == Review.user_id)
-    .where(Review.site_id == _SITE)
-    .order_by(Review.time.desc()),
-    "assignments": select(
-        Assignment.id, Assignment.time, Assignment.active, User.name.label("user")
-    )
-    .join(User, User.id == Assignment.user_id)
-    .where(Assignment.site_id == _SITE)
-    .order_by(Assignment.time.desc()),
-    "attributions": select(
-        Attribution.id,
-        Attribution.organization_id,
-        Organization.name.label("organization"),
-        Attribution.confidence,
-        Attribution.basis,
-        Attribution.time,
-    )
-    .join(Organization, Organization.id == Attribution.organization_id)
-    .where(Attribution.site_id == _SITE),
-    "attachments": select(
-        Attachment.id,
-        Attachment.sha256,
-        Attachment.filename,
-        Attachment.media_type,
-        Attachment.size,
-        Attachment.time,
-    ).where(Attachment.site_id == _SITE),
-    "collection_requests": select(
-        CollectionRequest.id,
-        CollectionRequest.status,
-        CollectionRequest.time,
-        CollectionRequest.radius_m,
-        CollectionRequest.note,
-    ).where(CollectionRequest.site_id == _SITE),
+_LISTS: dict[str, tuple[Any, tuple[Any, ...]]] = {
+    "detections": (
+        select(
+            _d.id, _d.flight_id, _d.time, _d.kind, _d.gas, _d.lat, _d.lon, _d.uncertainty_m,
+            _d.rate_kg_h, _d.rate_lo_kg_h, _d.rate_hi_kg_h, _d.score, _d.properties,
+        )
+        .where(_d.site_id == _SITE),
+        (_d.time.desc(),),
+    ),
+    "reports": (
+        select(
+            _r.id, _r.time, _r.lat, _r.lon, _r.uncertainty_m, _r.source_reliability,
+            _r.credibility, _r.text, _r.organization_id,
+        ).where(_r.site_id == _SITE),
+        (_r.time.desc(),),
+    ),
+    "evidence": (
+        select(
+            _e.kind, _e.evidence_id, _e.distance_m, _e.mahalanobis, _e.weight, _e.reason,
+            _e.time,
+        ).where(_e.site_id == _SITE),
+        (_e.id.desc(),),
+    ),
+    "passes": (
+        select(SitePass.flight_id, SitePass.time, SitePass.detected)
+        .where(SitePass.site_id == _SITE),
+        (SitePass.time,),
+    ),
+    "reviews": (
+        select(Review.id, Review.decision, Review.note, Review.time, User.name.label("user"))
+        .join(User, User.id == Review.user_id)
+        .where(Review.site_id == _SITE),
+        (Review.time.desc(),),
+    ),
+    "assignments": (
+        select(Assignment.id, Assignment.time, Assignment.active, User.name.label("user"))
+        .join(User, User.id == Assignment.user_id)
+        .where(Assignment.site_id == _SITE),
+        (Assignment.time.desc(),),
+    ),
+    "attributions": (
+        select(
+            Attribution.id, Attribution.organization_id,
+            Organization.name.label("organization"), Attribution.confidence,
+            Attribution.basis, Attribution.time,
+        )
+        .join(Organization, Organization.id == Attribution.organization_id)
+        .where(Attribution.site_id == _SITE),
+        (Attribution.time, Attribution.id),
+    ),
+    "attachments": (
+        select(
+            Attachment.id, Attachment.sha256, Attachment.filename, Attachment.media_type,
+            Attachment.size, Attachment.time,
+        ).where(Attachment.site_id == _SITE),
+        (Attachment.time, Attachment.id),
+    ),
+    "collection_requests": (
+        select(
+            CollectionRequest.id, CollectionRequest.status, CollectionRequest.time,
+            CollectionRequest.radius_m, CollectionRequest.note,
+        ).where(CollectionRequest.site_id == _SITE),
+        (CollectionRequest.time, CollectionRequest.id),
+    ),
 }  # fmt: skip
+"""A site's lists: each statement and its order (newest first where it matters)."""
+_CAPPED = ("detections", "reports", "evidence", "reviews", "assignments")
+"""The lists cut to the newest ``max_items``."""
+
+_DETAIL: dict[str, Select[Any]] = {
+    key: (stmt.order_by(*order).limit(_MAX) if key in _CAPPED else stmt.order_by(*order))
+    for key, (stmt, order) in _LISTS.items()
+}
+_SITE_ROW = select(
+    *_columns(),
+    Site.merged_into,
+    Site.context,
+    Site.confidence_terms,
+    Site.created,
+    Site.updated,
+).where(Site.id == _SITE)
+
+
+def _json_list(key: str) -> Any:
+    """PostgreSQL: one list of a site's record as a JSON array, numbered in its order."""
+    stmt, order = _LISTS[key]
+    numbered = stmt.add_columns(func.row_number().over(order_by=order).label("_n"))
+    if key in _CAPPED:
+        numbered = numbered.order_by(*order).limit(_MAX)
+    rows = numbered.subquery()
+    agg = func.json_agg(aggregate_order_by(rows.table_valued(), rows.c._n))
+    return select(func.coalesce(agg, text("'[]'::json"))).scalar_subquery().label(key)
+
+
+_SITE_RECORD_PG = _SITE_ROW.add_columns(*(_json_list(key) for key in _LISTS))
+"""PostgreSQL: a site and all its lists in one statement (one round trip, not ten)."""
+
+
+def _from_json(stmt: Select[Any]) -> dict[str, Any]:
+    """Return, per column of ``stmt``, how to turn its JSON value back into Python."""
+
+    def convert(kind: Any) -> Any:
+        if isinstance(kind, UTCDateTime):
+            return lambda v: None if v is None else datetime.fromisoformat(v).astimezone(UTC)
+        if isinstance(kind, Float):
+            return lambda v: None if v is None else float(v)  # also "NaN", "Infinity"
+        return None
+
+    out = {}
+    for column in stmt.selected_columns:
+        f = convert(column.type)
+        if f is not None:
+            out[str(column.key)] = f
+    return out
+
+
+_CONVERT = {key: _from_json(stmt) for key, (stmt, _order) in _LISTS.items()}
+
+
+def _rows_from_json(key: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    convert = _CONVERT[key]
+    for row in rows:
+        del row["_n"]
+        for column, f in convert.items():
+            row[column] = f(row[column])
+    return rows
 
 
 def site_detail(session: Session, site_id: str, *, max_items: int = 200) -> dict[str, Any]:
     """Return a site with its evidence, passes, reviews, assignments and attributions.
 
-    Detections, reports and evidence links: the newest ``max_items`` of each.
+    Detections, reports, evidence links, reviews and assignments: the newest
+    ``max_items`` of each (a busy site's notes would otherwise grow its record without
+    bound).
+
+    The workbench opens sites all day, so the statements run on the session's connection
+    (Core: ~0.5 ms of CPU less each than through the ORM). The compartment rule is
+    applied here, once: a site the session's viewer may not see is not found; every
+    other row read belongs to the site.
 
     Raises
     ------
     NotFoundError
-        If there is no such site.
+        If there is no such site (or the viewer may not see it).
     """
-    site = session.get(Site, site_id)
+    if is_hidden(session, "site", site_id):
+        raise NotFoundError(f"no site {site_id!r}")
+    conn = session.connection()
+    params = {"site_id": site_id, "max_items": max_items}
+    one = conn.dialect.name == "postgresql"
+    site = conn.execute(_SITE_RECORD_PG if one else _SITE_ROW, params).mappings().first()
     if site is None:
         raise NotFoundError(f"no site {site_id!r}")
-    out = _row(site, (*SITE_FIELDS, *_EXTRA))
-    out.update(
-        {
-            "merged_into": site.merged_into,
-            "context": site.context,
-            "confidence_terms": site.confidence_terms,
-            "created": site.created,
-            "updated": site.updated,
-        }
-    )
-    params = {"site_id": site_id, "max_items": max_items}
+    out = dict(site)
     for key, stmt in _DETAIL.items():
-        out[key] = _all(session, stmt, params)
+        if one:
+            out[key] = _rows_from_json(key, out[key])
+        else:
+            out[key] = [dict(r) for r in conn.execute(stmt, params).mappings()]
     for det in out["detections"]:  # whether GET /api/detections/{id}/image has a picture
         det["has_image"] = overlay_sha(det.pop("properties")) is not None
     return out
