@@ -239,6 +239,12 @@ def _guard_of(dependencies: Sequence[params.Depends] | None) -> RoleGuard | Publ
     return found[0] if len(found) == 1 else None
 
 
+def _authenticate(guard: RoleGuard, request: Request) -> User:
+    """Check the request's token and role in a short read-only unit of its own."""
+    with session_scope(_engine(request), read_only=True) as session:
+        return guard.admit(session, request)
+
+
 def _unit_of_work(
     endpoint: Callable[..., Any], guard: RoleGuard | PublicGuard
 ) -> Callable[..., Any]:
@@ -276,9 +282,8 @@ def _unit_of_work(
             raise ConfigurationError(f"{request.url.path}: a public route has no user")
         sessions = [k for k in slots if kwargs[k] is not _USER_SLOT]
         if not sessions:  # the route runs its own units of work (or none): check, let go
-            if admit is not None:
-                with session_scope(_engine(request), read_only=True) as session:
-                    kwargs.update(dict.fromkeys(users, admit(session, request)))
+            if isinstance(guard, RoleGuard):
+                kwargs.update(dict.fromkeys(users, _authenticate(guard, request)))
             return endpoint(*args, **kwargs)
         write = any(kwargs[k] is _WRITE_SLOT for k in sessions)
         with session_scope(_engine(request), write=write, read_only=not write) as session:
@@ -316,12 +321,7 @@ async def admit_first(request: Request) -> None:
     route = request.scope.get("route")
     guard = _guard_of(getattr(route, "dependencies", None))
     if isinstance(guard, RoleGuard) and hasattr(request.state, _TOKEN):
-
-        def check() -> None:
-            with session_scope(_engine(request), read_only=True) as session:
-                guard.admit(session, request)
-
-        await run_in_threadpool(check)
+        await run_in_threadpool(_authenticate, guard, request)
 
 
 class SessionRoute(APIRoute):

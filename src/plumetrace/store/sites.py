@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Float, Select, bindparam, case, func, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
 from plumetrace.errors import InvalidParameterError, NotFoundError
@@ -81,10 +79,6 @@ QUEUE_STATUSES = SITE_QUEUE_STATUSES
 _IN_QUEUE = Site.status.in_(
     bindparam("queue_statuses", list(QUEUE_STATUSES), expanding=True, literal_execute=True)
 )
-
-
-def _row(site: Any, fields: Sequence[str]) -> dict[str, Any]:
-    return {f: getattr(site, f) for f in fields}
 
 
 def _columns() -> list[Any]:
@@ -266,10 +260,12 @@ def _queue_execute(
     unassigned: bool,
     min_confidence: float | None,
     exposure: str | None,
-    **more: Any,
+    sort: str = "priority",
+    descending: bool = True,
+    limit: int | None = None,
+    offset: int | None = None,
 ) -> Any:
     hidden = hidden_sites(session)
-    limit, offset = more.pop("limit", None), more.pop("offset", None)
     stmt = _queue_statement(
         counting,
         bool(hidden),
@@ -277,7 +273,8 @@ def _queue_execute(
         unassigned,
         min_confidence is not None,
         None if exposure is None else "none" if exposure == "none" else "value",
-        **more,
+        sort,
+        descending,
     )
     params = {
         "hidden": hidden,
@@ -342,10 +339,6 @@ def queue_size(
     """Return how many sites the review queue holds under the same filters."""
     result = _queue_execute(session, True, assignee, unassigned, min_confidence, exposure)
     return int(result.scalar() or 0)
-
-
-def _all(session: Session, stmt: Executable, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in session.execute(stmt, params)]
 
 
 # a site's record: statements built once (their SQL is compiled and cached once too)
@@ -506,10 +499,11 @@ def site_detail(session: Session, site_id: str, *, max_items: int = 200) -> dict
     if site is None:
         raise NotFoundError(f"no site {site_id!r}")
     out = dict(site)
-    for key, stmt in _DETAIL.items():
-        if one:
+    if one:  # the lists came with the site, as JSON
+        for key in _LISTS:
             out[key] = _rows_from_json(key, out[key])
-        else:
+    else:
+        for key, stmt in _DETAIL.items():
             out[key] = [dict(r) for r in conn.execute(stmt, params).mappings()]
     for det in out["detections"]:  # whether GET /api/detections/{id}/image has a picture
         det["has_image"] = overlay_sha(det.pop("properties")) is not None
