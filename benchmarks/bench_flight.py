@@ -11,7 +11,9 @@
 * ``airspace check --json-lines`` of 1,000,000 random points around El Paso, the whole
   command and the check itself.
 
-Whole commands are timed as subprocesses (Python start-up included), best of 2.
+Whole commands are timed as subprocesses (Python start-up included), best of 2. The
+audit command is also run 12 more times alone and 6 times each with one and with two
+busy-looping processes beside it (every core taken), to show its spread, not just its best.
 Results: benchmarks/results/flight.json.
 """
 
@@ -37,6 +39,29 @@ def _time(cmd: list[str], stdin: Path | None = None, repeat: int = 2) -> float:
             subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, check=True)
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+def _busy(n: int) -> list[subprocess.Popen[bytes]]:
+    """Start ``n`` processes that spin on a core each until killed."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
+def _spread(cmd: list[str], runs: int, busy: int) -> dict[str, float]:
+    """Single runs of ``cmd`` beside ``busy`` spinning processes: min, median, max (s)."""
+    spinners = _busy(busy)
+    try:
+        time.sleep(0.5)
+        times = [_time(cmd, repeat=1) for _ in range(runs)]
+    finally:
+        for proc in spinners:
+            proc.kill()
+            proc.wait()
+    return {
+        "runs": runs,
+        "min_s": min(times),
+        "median_s": float(np.median(times)),
+        "max_s": max(times),
+    }
 
 
 def main() -> None:
@@ -100,17 +125,21 @@ def main() -> None:
             "1000",
         ]
     )
-    res["audit_1e6_command_s"] = _time(
-        [
-            *PLUMETRACE,
-            "audit",
-            str(track),
-            "--operator",
-            "border-unit",
-            "--out",
-            str(work / "audit.json"),
-        ]
-    )
+    audit_cmd = [
+        *PLUMETRACE,
+        "audit",
+        str(track),
+        "--operator",
+        "border-unit",
+        "--out",
+        str(work / "audit.json"),
+    ]
+    res["audit_1e6_command_s"] = _time(audit_cmd)
+    res["audit_1e6_command_spread"] = {
+        "alone": _spread(audit_cmd, 12, 0),
+        "one_core_busy": _spread(audit_cmd, 6, 1),
+        "both_cores_busy": _spread(audit_cmd, 6, 2),
+    }
     res["check_1e6_command_s"] = _time(
         [*PLUMETRACE, "airspace", "check", "--json-lines", "--operator", "border-unit"], stdin=pts
     )

@@ -146,6 +146,29 @@ def test_mavlink_telemetry_log(tmp_path: Path) -> None:
     assert tr.lat[0] == pytest.approx(31.8) and tr.alt_m[0] == pytest.approx(120.0)
 
 
+def test_ardupilot_dataflash_log(tmp_path: Path) -> None:
+    """A ``.bin`` log's GPS fixes, read with pymavlink, audited like any track."""
+    from tests.fuzz.samples import dataflash_bytes
+
+    path = tmp_path / "flight.bin"
+    path.write_bytes(dataflash_bytes())
+    tr = read_track(path)
+    np.testing.assert_allclose(tr.time_s, [1.0, 2.0, 3.0, 4.0, 5.0])
+    np.testing.assert_allclose(tr.lat, 31.8 + 1e-4 * np.arange(5), atol=1e-9)
+    np.testing.assert_allclose(tr.lon, -106.45, atol=1e-9)
+    np.testing.assert_allclose(tr.alt_m, 120.0)
+    out = tmp_path / "report.json"
+    main(["audit", str(path), "--operator", "border-unit", "--out", str(out)])
+    report = json.loads(out.read_text())
+    assert report["points"] == 5 and report["incursions"] == []  # El Paso, on the US side
+    # the same log cut short inside its second FMT record: one clear error
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(dataflash_bytes()[:100])
+    with pytest.raises((FormatError, DataSourceError)) as err:
+        read_track(cut)
+    assert "cut.bin" in str(err.value) and "\n" not in str(err.value)
+
+
 def test_kernel_rejects_unordered_times() -> None:
     with pytest.raises(InvalidParameterError):
         find_incursions(np.zeros(2), np.zeros(2), np.array([1.0, 1.0]), shapely.box(0, 0, 1, 1))
