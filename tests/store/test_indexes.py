@@ -22,7 +22,7 @@ from plumetrace.store.bulk import bulk_insert
 from plumetrace.store.engine import make_engine, session_scope
 from plumetrace.store.map import map_layers
 from plumetrace.store.migrate import upgrade
-from plumetrace.store.models import Detection, Flight, Site
+from plumetrace.store.models import Detection, Flight, Site, User
 from plumetrace.store.sites import list_sites, queue_size, review_queue, sites_near
 from tests.conftest import _pg_schema_url
 
@@ -53,6 +53,9 @@ def _seed(engine: sa.Engine) -> None:
             "created": T0,
             "updated": T0,
             "n_detections": 5,
+            # a few sites assigned or restricted: the partial indexes hold only those
+            "assignee_id": "usr-ana" if k % 97 == 0 else None,
+            "compartment": "alpha" if k % 89 == 0 else None,
         }
         for k in range(N_SITES)
     ]
@@ -74,6 +77,7 @@ def _seed(engine: sa.Engine) -> None:
     ]
     with session_scope(engine, write=True) as s:
         s.add(Flight(id="flt-1"))
+        s.add(User(id="usr-ana", name="ana", role="analyst", password_hash="x"))
         s.flush()
         defaults = ("n_reports", "n_passes", "n_passes_detected", "n_scored", "n_rated")
         floats = ("report_llr", "score_logit_sum", "log_rate_sum", "log_rate_sq_sum")
@@ -151,6 +155,10 @@ QUERIES: dict[str, Callable[[Session], Any]] = {
     "sites in a box": lambda s: list_sites(s, bbox=BOX),
     "sites within 2 km": lambda s: sites_near(s, LON0, LAT0, 2000.0),
     "map layers of a box": lambda s: map_layers(s, BOX),
+    "an analyst's sites": lambda s: list_sites(s, assignee="usr-ana"),
+    "restricted sites": lambda s: s.execute(
+        sa.select(Site.id).where(Site.compartment.is_not(None))
+    ).all(),
 }
 
 
@@ -170,6 +178,28 @@ def test_the_spatial_queries_use_the_position_indexes(big: sa.Engine) -> None:
 def test_the_queue_walks_its_index(big: sa.Engine) -> None:
     assert "ix_sites_queue" in "\n".join(_plans(big, QUERIES["queue page 1"]))
     assert "ix_sites_queue" in "\n".join(_plans(big, QUERIES["queue size"]))
+
+
+def test_assignee_and_compartment_lookups_use_their_partial_indexes(big: sa.Engine) -> None:
+    """The indexes hold only sites with an assignee or a compartment, and are used."""
+    assert "ix_sites_assignee_id" in "\n".join(_plans(big, QUERIES["an analyst's sites"]))
+    assert "ix_sites_compartment" in "\n".join(_plans(big, QUERIES["restricted sites"]))
+    with big.connect() as conn:
+        if big.dialect.name == "postgresql":
+            sizes = dict(
+                conn.exec_driver_sql(
+                    "SELECT c.relname, c.reltuples FROM pg_class c "
+                    "WHERE c.relname IN ('ix_sites_assignee_id', 'ix_sites_compartment') "
+                    "AND c.relnamespace = current_schema()::regnamespace"
+                ).all()
+            )
+            assert sizes == {
+                "ix_sites_assignee_id": len(range(0, N_SITES, 97)),
+                "ix_sites_compartment": len(range(0, N_SITES, 89)),
+            }
+        else:  # index_list: seq, name, unique, origin, partial
+            partial = {r[1]: r[4] for r in conn.exec_driver_sql("PRAGMA index_list(sites)")}
+            assert partial["ix_sites_assignee_id"] == partial["ix_sites_compartment"] == 1
 
 
 def test_the_probe_sees_a_table_scan(big: sa.Engine) -> None:

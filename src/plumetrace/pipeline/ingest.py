@@ -32,6 +32,7 @@ from plumetrace.io.evidence import (
 )
 from plumetrace.io.tables import read_json
 from plumetrace.pipeline.context import refresh_contexts_in
+from plumetrace.pipeline.gc_pause import gc_paused
 from plumetrace.pipeline.overlays import with_overlays
 from plumetrace.sites.confidence import ConfidenceModel
 from plumetrace.sites.fusion import FusionOptions
@@ -95,18 +96,26 @@ def ingest_detections_file(
     ``enhancement`` GeoTIFF the plumes were found in and the ``evidence_dir``, each plume
     also gets its enhancement overlay for the map (:mod:`plumetrace.pipeline.overlays`).
     """
-    records = read_detections(path)
-    if enhancement is not None:
-        if evidence_dir is None:
-            raise InvalidParameterError("plume overlays need the evidence directory")
-        records = with_overlays(records, enhancement, evidence_dir)
-    model = model or confidence_model()
-    source = f"{name or path.name} sha256:{file_digest(path)}"
-    with session_scope(engine, write=True) as s:
-        r = ingest_detections(
-            s, flight, records, time=time, actor=actor, source=source, options=options, model=model
-        )
-        return _follow_up(s, r)
+    with gc_paused():
+        records = read_detections(path)
+        if enhancement is not None:
+            if evidence_dir is None:
+                raise InvalidParameterError("plume overlays need the evidence directory")
+            records = with_overlays(records, enhancement, evidence_dir)
+        model = model or confidence_model()
+        source = f"{name or path.name} sha256:{file_digest(path)}"
+        with session_scope(engine, write=True) as s:
+            r = ingest_detections(
+                s,
+                flight,
+                records,
+                time=time,
+                actor=actor,
+                source=source,
+                options=options,
+                model=model,
+            )
+            return _follow_up(s, r)
 
 
 def ingest_coverage_file(
@@ -123,7 +132,7 @@ def ingest_coverage_file(
     footprint = read_coverage(path)
     model = model or confidence_model()
     source = f"{name or path.name} sha256:{file_digest(path)}"
-    with session_scope(engine, write=True) as s:
+    with gc_paused(), session_scope(engine, write=True) as s:
         r = ingest_coverage(
             s, flight, footprint, time=time, actor=actor, source=source, model=model
         )

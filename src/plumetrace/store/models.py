@@ -212,6 +212,9 @@ SITE_QUEUE_STATUSES = ("candidate", "needs-collection")
 _IN_QUEUE_SQL = "status IN ('candidate', 'needs-collection')"
 """The review-queue index's predicate; a query uses the index only if it says the same,
 with the statuses as literals (see :mod:`plumetrace.store.sites`)."""
+_ASSIGNED_SQL = "assignee_id IS NOT NULL"
+_RESTRICTED_SQL = "compartment IS NOT NULL"
+"""The predicates of the partial indexes on sites' assignee and compartment."""
 
 
 class Site(Base):
@@ -245,9 +248,9 @@ class Site(Base):
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     priority: Mapped[float] = mapped_column(Float, default=0.0)
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
-    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     # restricted to one compartment (team): only its members see the site (None: all staff)
-    compartment: Mapped[str | None] = mapped_column(String(64), index=True)
+    compartment: Mapped[str | None] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -264,6 +267,22 @@ class Site(Base):
             "id",
             postgresql_where=text(_IN_QUEUE_SQL),
             sqlite_where=text(_IN_QUEUE_SQL),
+        ),
+        # partial: most sites have neither an assignee nor a compartment, and a fusion
+        # batch that moves thousands of sites then writes no entry into these two
+        # (``col = x`` and ``col IS NOT NULL`` both imply the predicate, so the lookups
+        # still use them)
+        Index(
+            "ix_sites_assignee_id",
+            "assignee_id",
+            postgresql_where=text(_ASSIGNED_SQL),
+            sqlite_where=text(_ASSIGNED_SQL),
+        ),
+        Index(
+            "ix_sites_compartment",
+            "compartment",
+            postgresql_where=text(_RESTRICTED_SQL),
+            sqlite_where=text(_RESTRICTED_SQL),
         ),
     )
 
