@@ -76,3 +76,45 @@ def test_truncation_is_caught_against_a_published_head(engine: sa.Engine) -> Non
         assert verify(s).ok  # a shorter chain is still a chain …
         v = verify(s, expect_head=f"{head.head_seq}:{head.head_hash}")
     assert not v.ok and "no longer in the chain" in v.problems[0]  # … but not the published one
+
+
+def test_concurrent_appends_never_fork_the_chain(engine: sa.Engine) -> None:
+    """Threads appending at once: every event lands, numbered 1..n, and the chain verifies.
+
+    On PostgreSQL the lock and the head's read go in one pipeline: the read must still
+    see the event the previous holder committed.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def writer(k: int) -> None:
+        for i in range(15):
+            with session_scope(engine, write=True) as s:
+                append_event(s, actor=f"a{k}", action="site.note", entity="site", entity_id=f"s{i}")
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(writer, range(6)))
+    with session_scope(engine) as s:
+        v = verify(s)
+        seqs = s.execute(sa.text("SELECT seq FROM audit_events ORDER BY seq")).scalars().all()
+    assert v.ok and v.events == 90 and v.problems == []
+    assert seqs == list(range(1, 91))
+
+
+def test_a_lock_timeout_is_a_database_error_and_nothing_lands(engine: sa.Engine) -> None:
+    """The pipelined lock fails like any statement: SQLAlchemy's error, a clean rollback."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the chain's lock is PostgreSQL's advisory lock")
+    _fill(engine, 1)
+    with engine.connect() as holder:
+        holder.execute(sa.text("SELECT pg_advisory_xact_lock(7240001)"))  # held, open
+        with (
+            pytest.raises(sa.exc.OperationalError, match="lock timeout"),
+            session_scope(engine, write=True) as s,
+        ):
+            s.execute(sa.text("SET LOCAL lock_timeout = '50ms'"))
+            append_event(s, actor="bob", action="site.note", entity="site", entity_id="x")
+        holder.rollback()
+    _fill(engine, 1)  # the pool's connections still work
+    with session_scope(engine) as s:
+        v = verify(s)
+    assert v.ok and v.events == 2
