@@ -4,8 +4,8 @@ Faults are injected into the app's own engine (both backends):
 
 - *unreachable*: the pool is emptied and every new connection fails as the driver fails
   when the server is down or the SQLite file cannot be opened (``OperationalError``);
-- *lost mid-request*: a write request's connection fails after its first INSERT, before
-  the commit (the request did part of its work);
+- *lost mid-request*: a write request's connection fails at the statement after its first
+  INSERT, before the commit (the request did part of its work);
 
 then the fault is lifted and the same app (no restart) must answer normally.
 """
@@ -51,10 +51,10 @@ class Fault:
     def _execute(self, conn: Any, _cursor: Any, statement: str, params: Any, *_a: Any) -> None:
         if not self.fail_after_insert:
             return
+        if self._inserted:  # whatever the statement (a review's next one is the audit's)
+            raise sa.exc.OperationalError(statement, params, self._error("connection lost"))
         if statement.lstrip().upper().startswith("INSERT"):
             self._inserted = True
-        elif self._inserted:
-            raise sa.exc.OperationalError(statement, params, self._error("connection lost"))
 
 
 @pytest.fixture

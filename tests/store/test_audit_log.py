@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 
 from plumetrace.store.audit_log import append_event, verify
-from plumetrace.store.engine import session_scope
+from plumetrace.store.engine import make_engine, session_scope
+from plumetrace.store.migrate import upgrade
+from tests.conftest import _pg_schema_url
 
 
 def _fill(engine: sa.Engine, n: int = 5) -> None:
@@ -100,10 +104,20 @@ def test_concurrent_appends_never_fork_the_chain(engine: sa.Engine) -> None:
     assert seqs == list(range(1, 91))
 
 
-def test_a_lock_timeout_is_a_database_error_and_nothing_lands(engine: sa.Engine) -> None:
+@pytest.fixture
+def pg() -> Iterator[sa.Engine]:
+    """A migrated PostgreSQL store (the chain's lock is PostgreSQL's advisory lock)."""
+    schema = _pg_schema_url()
+    engine = make_engine(next(schema))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    schema.close()  # drops the schema
+
+
+def test_a_lock_timeout_is_a_database_error_and_nothing_lands(pg: sa.Engine) -> None:
     """The pipelined lock fails like any statement: SQLAlchemy's error, a clean rollback."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the chain's lock is PostgreSQL's advisory lock")
+    engine = pg
     _fill(engine, 1)
     with engine.connect() as holder:
         holder.execute(sa.text("SELECT pg_advisory_xact_lock(7240001)"))  # held, open

@@ -135,7 +135,9 @@ def _lock_and_read_head(session: Session) -> tuple[int, str] | None:
     the lock is held (each round trip under the lock also waits for the interpreter lock
     when its thread shares a busy process, so every one saved shortens the lock). The
     server runs them in order, the read after the lock is granted, with a snapshot taken
-    then (READ COMMITTED): it sees the previous holder's committed event.
+    then (READ COMMITTED): it sees the previous holder's committed event. The two
+    statements go through the driver's connection, so SQLAlchemy's cursor events do not
+    see them.
     """
     conn = session.connection()
     if conn.dialect.name != "postgresql":  # SQLite's writer lock already serialises
