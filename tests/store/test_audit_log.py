@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from plumetrace.store.audit_log import append_event, verify
+from plumetrace.store.audit_log import _LOCK, _LOCK_KEY, append_event, verify
 from plumetrace.store.engine import make_engine, session_scope
 from plumetrace.store.migrate import upgrade
 from tests.conftest import _pg_schema_url
@@ -120,7 +120,7 @@ def test_a_lock_timeout_is_a_database_error_and_nothing_lands(pg: sa.Engine) -> 
     engine = pg
     _fill(engine, 1)
     with engine.connect() as holder:
-        holder.execute(sa.text("SELECT pg_advisory_xact_lock(7240001)"))  # held, open
+        holder.execute(_LOCK, {"k": _LOCK_KEY})  # the chain's lock, held: transaction open
         with (
             pytest.raises(sa.exc.OperationalError, match="lock timeout"),
             session_scope(engine, write=True) as s,

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, text
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -125,7 +126,10 @@ def append_event(
     session.connection().execute(_INSERT, row)
 
 
-_HEAD_SQL = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
+_PG = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+# _LOCK and _HEAD as psycopg's own SQL, for the driver's pipeline (``%(k)s``; limit literal)
+_PG_LOCK = str(_LOCK.compile(dialect=_PG))
+_PG_HEAD = str(_HEAD.compile(dialect=_PG, compile_kwargs={"literal_binds": True}))
 
 
 def _lock_and_read_head(session: Session) -> tuple[int, str] | None:
@@ -147,11 +151,11 @@ def _lock_and_read_head(session: Session) -> tuple[int, str] | None:
     assert raw is not None
     try:
         with raw.pipeline():
-            raw.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            head = raw.execute(_HEAD_SQL)
+            raw.execute(_PG_LOCK, {"k": _LOCK_KEY})
+            head = raw.execute(_PG_HEAD)
         found = head.fetchone()
     except raw.Error as exc:  # as SQLAlchemy reports the driver's errors
-        raise DBAPIError.instance(_HEAD_SQL, None, exc, raw.Error) from exc
+        raise DBAPIError.instance(_PG_HEAD, None, exc, raw.Error) from exc
     return None if found is None else (int(found[0]), str(found[1]))
 
 
