@@ -48,11 +48,9 @@ def _run_ns(pid: int) -> int | None:
     """
     total = 0
     try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-        for tid in tasks:
+        for task in Path(f"/proc/{pid}/task").iterdir():
             try:
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    total += int(f.read().split()[0])
+                total += int((task / "schedstat").read_text().split()[0])
             except FileNotFoundError:  # the thread ended between listing and reading
                 continue
     except (FileNotFoundError, PermissionError, ValueError, IndexError):
