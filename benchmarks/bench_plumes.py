@@ -6,7 +6,9 @@ empty speed``). Everything is measured in one run; results go to stdout and
 
 Simulated (seeds disjoint from the calibration's): probability of detection by rate,
 false plumes per 100 km², source location error, flux median absolute percentage error,
-68 % interval coverage. The STARCOP baseline (enhancement > 500 ppm·m, then a 3 x 3
+68 % interval coverage; and the operating curve (detection and false plumes as the
+acceptance threshold ``min_confidence`` moves), to compare with the baseline at equal
+detection. The STARCOP baseline (enhancement > 500 ppm·m, then a 3 x 3
 cross-shaped binary opening; Růžička et al. 2023) runs on the same maps. Real: mask IoU
 against the STARCOP human labels, and flux next to the reported rate (the tiles carry no
 wind, so the rate is given per assumed wind and as the wind that would match).
@@ -53,6 +55,8 @@ def baseline_found(labels: np.ndarray, r: float, c: float, radius: float = 3.0) 
 
 def simulated() -> dict[str, object]:
     recs: list[dict[str, float]] = []
+    false_conf_valid: list[float] = []  # confidence of every false candidate
+    false_conf_empty: list[float] = []
     false_ours = false_base = 0
     area = 0.0
     for set_name in ("valid", "pod200"):
@@ -77,6 +81,9 @@ def simulated() -> dict[str, object]:
                         "flux": p.flux.flux_kg_h if m.detected and p else np.nan,
                         "lo": p.flux.flux_kg_h_ci68[0] if m.detected and p else np.nan,
                         "hi": p.flux.flux_kg_h_ci68[1] if m.detected and p else np.nan,
+                        # the most confident matching candidate: detected at threshold t
+                        # when this is >= t (match_sources prefers it)
+                        "match_conf": p.confidence if p is not None else -1.0,
                     }
                 )
             if set_name == "valid":
@@ -85,6 +92,11 @@ def simulated() -> dict[str, object]:
                     1
                     for p in plumes
                     if p.accepted and not candidate_is_real(p, case.truth, case.noise_ppm_m)
+                )
+                false_conf_valid.extend(
+                    p.confidence
+                    for p in plumes
+                    if not candidate_is_real(p, case.truth, case.noise_ppm_m)
                 )
                 truth_on = case.truth > 0.5 * case.noise_ppm_m
                 for k in range(1, n + 1):
@@ -96,7 +108,9 @@ def simulated() -> dict[str, object]:
     empty_area = 0.0
     for seed in SETS["empty"].seeds:
         case = load_case("empty", seed)
-        empty_ours += sum(p.accepted for p in run_case(case))
+        found = run_case(case)
+        empty_ours += sum(p.accepted for p in found)
+        false_conf_empty.extend(p.confidence for p in found)
         empty_base += baseline_components(case.enhancement)[1]
         empty_area += case.area_km2
     valid = [r for r in recs if r["set"] == "valid"]
@@ -117,7 +131,20 @@ def simulated() -> dict[str, object]:
             }
         )
     big = [r for r in det if r["rate"] >= 200]
+    # The operating curve: detection against false plumes as the acceptance threshold
+    # moves (the baseline has one operating point), to compare at equal detection.
+    sweep = [
+        {
+            "min_confidence": t,
+            "pod_overall": float(np.mean([r["match_conf"] >= t for r in valid])),
+            "pod_200kg_h_3m_s": float(np.mean([r["match_conf"] >= t for r in pod200])),
+            "false_per_100km2_valid": 100.0 * sum(c >= t for c in false_conf_valid) / area,
+            "false_per_100km2_empty": 100.0 * sum(c >= t for c in false_conf_empty) / empty_area,
+        }
+        for t in (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+    ]
     return {
+        "threshold_sweep": sweep,
         "plumes_valid": len(valid),
         "scenes_valid": len(SETS["valid"].seeds),
         "pod_overall": float(np.mean([r["detected"] for r in valid])),

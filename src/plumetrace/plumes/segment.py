@@ -177,10 +177,24 @@ def significance_map(
     else:
         zs = z
     q50, q84 = np.percentile(zs[ok], [50.0, 84.13])
-    spread = q84 - q50
-    if not spread > 0:
-        spread = float(np.std(zs[ok])) or 1.0
+    spread = max(q84 - q50, _white_noise_spread(smooth_px))
     return np.where(ok, (zs - q50) / spread, 0.0).astype(np.float32)
+
+
+def _white_noise_spread(smooth_px: float) -> float:
+    """Return the standard deviation of unit white noise after the smoothing, noise units.
+
+    ``z`` is in units of each pixel's one-sigma noise, so the smoothed noise cannot be
+    quieter than this. Sparse retrievals (mag1c and the iterative filter clip at zero)
+    can leave so few non-zero pixels in a clean scene that the smoothed map's own median
+    and 84th percentile are both ~0: standardised by that collapsed spread, every
+    isolated noise pixel would rank as a strong plume.
+    """
+    if smooth_px <= 0:
+        return 1.0
+    delta = np.zeros((int(8 * smooth_px) + 1,) * 2)
+    delta[delta.shape[0] // 2, delta.shape[1] // 2] = 1.0
+    return float(np.sqrt(np.sum(ndi.gaussian_filter(delta, smooth_px, mode="constant") ** 2)))
 
 
 def _local_maxima(
