@@ -165,3 +165,17 @@ def test_old_attachments_of_unconfirmed_sites_go_and_unshared_files_are_named(
     with session_scope(engine) as s:
         kept = s.execute(sa.select(Attachment.site_id, Attachment.sha256)).all()
     assert [tuple(r) for r in kept] == [(world["conf"], shared)]
+
+
+def test_a_plume_overlay_still_shown_by_a_kept_detection_is_not_orphaned(
+    engine: sa.Engine, world: dict[str, str]
+) -> None:
+    shared, alone = "c" * 64, "d" * 64
+    with session_scope(engine, write=True) as s:
+        for site, sha in (("stale", shared), ("conf", shared), ("rej", alone)):
+            d = s.scalars(sa.select(Detection).where(Detection.site_id == world[site])).one()
+            d.properties = {**d.properties, "image": {"sha256": sha, "bounds": [0, 0, 1, 1]}}
+    with session_scope(engine, write=True) as s:
+        result = purge(s, RetentionCutoffs(unconfirmed_sites=CUTOFF), actor="ops")
+    assert sorted(result.sites) == sorted([world["stale"], world["rej"]])
+    assert result.orphaned_files == [alone]  # the confirmed site's plume still shows shared

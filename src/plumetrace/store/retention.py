@@ -128,14 +128,23 @@ def _stale_sites(session: Session, cutoff: datetime) -> list[str]:
 
 
 def _file_refs(session: Session, shas: set[str]) -> set[str]:
-    """Which of ``shas`` are still referenced by an attachment or a plume overlay."""
+    """Which of ``shas`` are still referenced by an attachment or a plume overlay.
+
+    The overlay's digest (``properties.image.sha256``, see
+    :func:`~plumetrace.store.map.overlay_sha`) is matched by the database's JSON path
+    operators: only the matching digests come back, not every plume's properties (a
+    million of them in a team's store).
+    """
     if not shas:
         return set()
     used = set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(shas))))
-    for props in session.scalars(select(Detection.properties).where(Detection.kind == "plume")):
-        sha = overlay_sha(props)
-        if sha in shas:
-            used.add(sha)
+    overlay = Detection.properties["image"]["sha256"].as_string()
+    for chunk in _chunks(sorted(shas)):
+        used.update(
+            session.scalars(
+                select(overlay).where(Detection.kind == "plume", overlay.in_(chunk)).distinct()
+            )
+        )
     return used
 
 
