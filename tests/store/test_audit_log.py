@@ -132,3 +132,54 @@ def test_a_lock_timeout_is_a_database_error_and_nothing_lands(pg: sa.Engine) -> 
     with session_scope(engine) as s:
         v = verify(s)
     assert v.ok and v.events == 2
+
+
+def test_the_chain_lock_never_closes_a_deadlock(pg: sa.Engine) -> None:
+    """A writer that logs first and then waits for a row, against one holding that row
+    and then logging: both commit (the chain is appended at commit, its lock taken last).
+
+    Taken when the event was added, the chain's lock would be held by the first while it
+    waits for the row, and wanted by the second while it holds the row: PostgreSQL would
+    abort one as deadlocked (an ingest's follow-up verifying a lead the partner's
+    response is updating).
+    """
+    import threading
+
+    engine = pg
+    with engine.begin() as c:
+        c.execute(sa.text("CREATE TABLE scratch (id int PRIMARY KEY, v int)"))
+        c.execute(sa.text("INSERT INTO scratch VALUES (1, 0)"))
+    bump = sa.text("UPDATE scratch SET v = v + 1 WHERE id = 1")
+    row_held, logged = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def holder() -> None:  # holds the row, then logs
+        try:
+            with session_scope(engine, write=True) as s:
+                s.execute(bump)
+                row_held.set()
+                assert logged.wait(10)
+                s.execute(sa.text("SELECT pg_sleep(0.3)"))  # the other now waits for the row
+                append_event(s, actor="lia", action="lead.response", entity="lead", entity_id="l")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    try:
+        assert row_held.wait(10)
+        with session_scope(engine, write=True) as s:  # logs, then wants the row
+            s.execute(sa.text("SET LOCAL deadlock_timeout = '100ms'"))
+            append_event(
+                s, actor="ingest", action="ingest.detections", entity="flight", entity_id="f"
+            )
+            logged.set()
+            s.execute(bump)
+    finally:
+        logged.set()
+        t.join(20)
+    assert not errors, errors
+    with session_scope(engine) as s:
+        v = verify(s)
+        assert s.execute(sa.text("SELECT v FROM scratch")).scalar_one() == 2
+    assert v.ok and v.events == 2

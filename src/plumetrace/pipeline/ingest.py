@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 
 
 def _follow_up(session: Session, r: IngestResult) -> IngestResult:
-    """Follow up an ingest in its own transaction: context of the sites it changed, leads.
+    """Follow up an ingest in the ingest's transaction: context of the sites it changed, leads.
 
     The civilian context is computed for the sites the ingest created or moved; a pass
     over a site of a lead the partner acted on verifies that lead
