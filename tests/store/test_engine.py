@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -51,3 +52,18 @@ def test_a_busy_dead_connection_fails_one_request_then_recovers(
     with pytest.raises(sa.exc.OperationalError):
         _read(pg)
     assert _read(pg) == 1  # the failure invalidated the pool: the next one reconnects
+
+
+def test_an_unused_engine_is_freed_with_its_session_factories(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    for read_only in (False, True):
+        with session_scope(engine, read_only=read_only) as s:
+            s.execute(sa.text("SELECT 1"))
+    ref = weakref.ref(engine)
+    engine.dispose()
+    del engine, s
+    gc.collect()
+    assert ref() is None  # nothing module-level keeps it (and its factories) alive

@@ -12,7 +12,6 @@ without a revision, which no later ``db upgrade`` could repair.
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -159,14 +158,22 @@ def make_engine(
     )
 
 
-_FACTORIES: weakref.WeakKeyDictionary[Engine, dict[bool, sessionmaker[Session]]] = (
-    weakref.WeakKeyDictionary()
-)
+_FACTORIES = "_plumetrace_session_factories"
+"""Attribute of an engine holding its session factories, by ``read_only``.
+
+On the engine itself, not in a module-level mapping keyed by it: a factory refers to its
+engine, so a weak-keyed mapping would keep every engine alive for good (each test's, each
+``serve`` reload's); as an attribute, engine and factories form a cycle the collector
+frees once nothing else holds the engine.
+"""
 
 
 def _session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
     """Return the engine's session factory (made once: a factory defines a new class)."""
-    factories = _FACTORIES.setdefault(engine, {})
+    factories: dict[bool, sessionmaker[Session]] | None = getattr(engine, _FACTORIES, None)
+    if factories is None:
+        factories = {}
+        setattr(engine, _FACTORIES, factories)
     factory = factories.get(read_only)
     if factory is None:
         if read_only and engine.dialect.name == "postgresql":
