@@ -134,10 +134,10 @@ def _append_pending(session: Session) -> None:
     The lock and the head's read go to PostgreSQL in one pipeline, and the inserts run in
     Core on the session's connection, all the events in one statement.
     """
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
+    if not session.info.get(_PENDING):
         return
     session.flush()  # the transaction's own writes first: no row lock after the chain's
+    pending = session.info.pop(_PENDING)  # with any event the flush itself added
     head = _lock_and_read_head(session)
     seq = 0 if head is None else head[0]
     prev = GENESIS if head is None else head[1]
