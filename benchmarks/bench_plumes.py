@@ -88,16 +88,11 @@ def simulated() -> dict[str, object]:
                 )
             if set_name == "valid":
                 area += case.area_km2
-                false_ours += sum(
-                    1
-                    for p in plumes
-                    if p.accepted and not candidate_is_real(p, case.truth, case.noise_ppm_m)
-                )
-                false_conf_valid.extend(
-                    p.confidence
-                    for p in plumes
-                    if not candidate_is_real(p, case.truth, case.noise_ppm_m)
-                )
+                false = [
+                    p for p in plumes if not candidate_is_real(p, case.truth, case.noise_ppm_m)
+                ]
+                false_ours += sum(p.accepted for p in false)
+                false_conf_valid.extend(p.confidence for p in false)
                 truth_on = case.truth > 0.5 * case.noise_ppm_m
                 for k in range(1, n + 1):
                     comp = lab == k

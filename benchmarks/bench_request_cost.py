@@ -10,7 +10,8 @@ kind one after another: who am I (``GET /api/auth/me``: the floor of an authenti
 request), a page of the review queue, a site's record, and a note on a site. The
 server's CPU time (the scheduler's nanosecond count from ``/proc/PID/task/*/schedstat``;
 user + system in clock ticks where that is missing) over each batch, divided by its
-requests, is the cost of that kind of request; the wall time per request is reported
+requests, is the cost of that kind of request (``system_ms``, its kernel part, is in
+clock ticks: coarse for small batches); the wall time per request is reported
 beside it. No concurrency: this isolates what a request costs from how requests
 contend (``bench_load.py`` measures that).
 

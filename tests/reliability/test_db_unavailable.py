@@ -51,7 +51,7 @@ class Fault:
     def _execute(self, conn: Any, _cursor: Any, statement: str, params: Any, *_a: Any) -> None:
         if not self.fail_after_insert:
             return
-        if self._inserted:  # whatever the statement (a review's next one is the audit's)
+        if self._inserted:  # whatever the next statement is
             raise sa.exc.OperationalError(statement, params, self._error("connection lost"))
         if statement.lstrip().upper().startswith("INSERT"):
             self._inserted = True

@@ -9,7 +9,9 @@ work for any sensor, retrieval method or gas:
    no-data pixels neither count nor spread), which raises the contrast of extended
    plumes over pixel noise;
 3. the smoothed map is standardised by its own median and 84th percentile (robust to the
-   plumes themselves and to the skewed noise of non-negative sparse retrievals);
+   plumes themselves and to the skewed noise of non-negative sparse retrievals), the
+   spread never below unit white noise's after the smoothing (a very sparse map's
+   percentiles collapse to ~0);
 4. hysteresis: regions of the standardised map above ``grow_sigma`` that contain a pixel
    above ``seed_sigma``; regions smaller than ``min_pixels`` are dropped;
 5. splitting: each region's seeds are local maxima at least ``marker_sep_px`` apart; a

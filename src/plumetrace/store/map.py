@@ -11,13 +11,13 @@ import json
 import math
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from plumetrace.errors import NotFoundError
 from plumetrace.store.models import Detection, Flight, FlightAudit, Site
 
-__all__ = ["data_extent", "detection_image", "map_layers", "overlay_sha"]
+__all__ = ["data_extent", "detection_image", "map_layers", "overlay_sha", "overlay_sha_sql"]
 
 Box = tuple[float, float, float, float]
 _R68 = 1.51  # 68 % radius of a 2-D Gaussian, in sigmas
@@ -186,6 +186,12 @@ def overlay_sha(properties: dict[str, Any] | None) -> str | None:
     if not isinstance(image, dict) or "sha256" not in image:
         return None
     return str(image["sha256"])
+
+
+def overlay_sha_sql() -> ColumnElement[str]:
+    """Return :func:`overlay_sha` as a SQL expression on ``detections.properties``."""
+    expr: ColumnElement[str] = Detection.properties["image"]["sha256"].as_string()
+    return expr
 
 
 def map_layers(session: Session, box: Box, limit: int = 20_000) -> dict[str, Any]:

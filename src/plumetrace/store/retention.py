@@ -31,7 +31,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from plumetrace.store.audit_log import append_event
-from plumetrace.store.map import overlay_sha
+from plumetrace.store.map import overlay_sha, overlay_sha_sql
 from plumetrace.store.models import (
     Assignment,
     Attachment,
@@ -130,15 +130,14 @@ def _stale_sites(session: Session, cutoff: datetime) -> list[str]:
 def _file_refs(session: Session, shas: set[str]) -> set[str]:
     """Which of ``shas`` are still referenced by an attachment or a plume overlay.
 
-    The overlay's digest (``properties.image.sha256``, see
-    :func:`~plumetrace.store.map.overlay_sha`) is matched by the database's JSON path
-    operators: only the matching digests come back, not every plume's properties (a
-    million of them in a team's store).
+    The overlay's digest (:func:`~plumetrace.store.map.overlay_sha_sql`) is matched by
+    the database's JSON path operators: only the matching digests come back, not every
+    plume's properties (a million of them in a team's store).
     """
     if not shas:
         return set()
     used = set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(shas))))
-    overlay = Detection.properties["image"]["sha256"].as_string()
+    overlay = overlay_sha_sql()
     for chunk in _chunks(sorted(shas)):
         used.update(
             session.scalars(
