@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from plumetrace.detect import flags, retrieve
 from plumetrace.errors import InvalidParameterError, InvalidRadianceError, RetrievalError
@@ -165,3 +166,49 @@ def test_float64_input_gives_same_result_as_float32(scene: Scene) -> None:
     a = retrieve(scene.cube, scene.s, method="mf")
     b = retrieve(scene.cube.astype(np.float64), scene.s, method="mf")
     np.testing.assert_allclose(a.enhancement, b.enhancement, rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("method", ["iterative", "mf", "ace"])
+def test_threads_split_the_groups_without_changing_the_result(method: str) -> None:
+    # 96 columns: two or three runs of at least 32 groups; the plume straddles the
+    # boundary of the two-thread split (column 48)
+    sc = make_scene(rows=150, cols=96, seed=5, peak=3000.0)
+    # each thread runs a one-thread BLAS: so does the reference (a two-thread BLAS sums
+    # the covariance in another order, which float32 rounding shows)
+    with threadpool_limits(1):
+        one = retrieve(sc.cube, sc.s, method=method, threads=1)  # type: ignore[arg-type]
+    for threads in (2, 3):
+        many = retrieve(sc.cube, sc.s, method=method, threads=threads)  # type: ignore[arg-type]
+        assert many.iterations == one.iterations
+        np.testing.assert_array_equal(many.flags, one.flags)
+        np.testing.assert_array_equal(many.uncertainty, one.uncertainty)
+        np.testing.assert_array_equal(many.albedo, one.albedo)
+        if method == "iterative":
+            # the same support; values up to float32 rounding of the packed products
+            np.testing.assert_array_equal(many.enhancement > 0, one.enhancement > 0)
+            np.testing.assert_allclose(many.enhancement, one.enhancement, rtol=1e-4, atol=0.05)
+        else:
+            np.testing.assert_array_equal(many.enhancement, one.enhancement)
+        if method == "ace":
+            assert many.score is not None and one.score is not None
+            np.testing.assert_array_equal(many.score, one.score)
+    assert (one.enhancement[:, 40:56] > 0).any()
+    # by default, as many threads as BLAS is allowed
+    with threadpool_limits(2):
+        two = retrieve(sc.cube, sc.s, method=method, threads=2)  # type: ignore[arg-type]
+        default = retrieve(sc.cube, sc.s, method=method)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(default.enhancement, two.enhancement)
+    with threadpool_limits(1):
+        default = retrieve(sc.cube, sc.s, method=method)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(default.enhancement, one.enhancement)
+
+
+def test_iterative_without_albedo_correction_runs(scene: Scene) -> None:
+    res = retrieve(scene.cube, scene.s, method="iterative", albedo_correction=False)
+    assert np.nanmin(res.enhancement) >= 0
+    assert res.enhancement[150, 12] > 500  # the plume's centre (peak 1500 ppm·m)
+
+
+def test_threads_must_be_positive(scene: Scene) -> None:
+    with pytest.raises(InvalidParameterError, match="threads"):
+        retrieve(scene.cube, scene.s, threads=0)

@@ -59,7 +59,10 @@ ShrinkageOpt = Annotated[
     ),
 ]
 MaxIterOpt = Annotated[int, typer.Option(help="Iterations of the sparse filter at most.")]
-ThreadsOpt = Annotated[int | None, typer.Option(help="BLAS threads (default: the library's).")]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(help="Compute threads (default: as many as BLAS may use, normally the cores)."),
+]
 SaturationOpt = Annotated[
     float | None,
     typer.Option(help="Detector clipping radiance, µW cm⁻² sr⁻¹ nm⁻¹ (default: detect)."),

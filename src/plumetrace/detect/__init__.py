@@ -3,6 +3,8 @@
 See :func:`retrieve` for the filters and :mod:`plumetrace.detect.flags` for the mask.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from plumetrace.detect import flags
 from plumetrace.detect.background import (
     ColumnBackground,
@@ -18,9 +20,11 @@ from plumetrace.detect.filters import (
     Penalty,
     retrieve,
 )
-from plumetrace.detect.labelled import retrieve_dataarray
 from plumetrace.detect.masks import screen_pixels
 from plumetrace.detect.result import Retrieval
+
+if TYPE_CHECKING:
+    from plumetrace.detect.labelled import retrieve_dataarray
 
 __all__ = [
     "DEFAULT_EPSILON_PPM_M",
@@ -38,3 +42,12 @@ __all__ = [
     "screen_pixels",
     "ungroup_columns",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the xarray entry point on first use (xarray takes ~0.5 s to import)."""
+    if name == "retrieve_dataarray":
+        from plumetrace.detect.labelled import retrieve_dataarray
+
+        return retrieve_dataarray
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,11 +11,16 @@ the column enhancement (ppm·m) and ``r`` the pixel's albedo relative to the col
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from plumetrace.detect import flags as fl
 from plumetrace.detect.background import (
@@ -27,7 +32,7 @@ from plumetrace.detect.background import (
 )
 from plumetrace.detect.masks import screen_pixels
 from plumetrace.detect.result import Retrieval
-from plumetrace.errors import InvalidParameterError, InvalidRadianceError
+from plumetrace.errors import InvalidParameterError, InvalidRadianceError, RetrievalError
 
 __all__ = ["DEFAULT_EPSILON_PPM_M", "DEFAULT_MF_SHRINKAGE", "Method", "Penalty", "retrieve"]
 
@@ -47,6 +52,7 @@ minimises the covariance's Frobenius error, not the filter's: on simulated scene
 
 _DARK_ALBEDO = 0.1
 _COMPACT = 0.6
+_MIN_GROUPS_PER_THREAD = 32
 
 
 def retrieve(
@@ -66,6 +72,7 @@ def retrieve(
     precision: Literal["single", "double"] | None = None,
     pixel_flags: NDArray[np.uint8] | None = None,
     saturation_radiance: float | None = None,
+    threads: int | None = None,
 ) -> Retrieval:
     """Retrieve a gas column enhancement from a radiance cube.
 
@@ -121,6 +128,12 @@ def retrieve(
         Precomputed flags (:func:`~plumetrace.detect.masks.screen_pixels`).
     saturation_radiance : float, optional
         Detector clipping level for screening, µW cm⁻² sr⁻¹ nm⁻¹.
+    threads : int, optional
+        Threads to split the column groups over (each with a one-thread BLAS while they
+        run). Default: the thread count BLAS is allowed at the call (threadpoolctl limits,
+        ``OPENBLAS_NUM_THREADS``, ...; one inside a Dask worker). Groups are independent
+        and the sparse filter's stopping test is taken over all of them together, so the
+        result does not depend on this (up to float rounding in the stopping test).
 
     Returns
     -------
@@ -154,7 +167,147 @@ def retrieve(
         precision = "double" if shrinkage == "none" and method != "iterative" else "single"
     if precision not in ("single", "double"):
         raise InvalidParameterError(f"unknown precision {precision!r}; use single or double")
+    if method == "iterative":
+        if penalty not in ("empirical", "model"):
+            raise InvalidParameterError(f"unknown penalty {penalty!r}")
+        if sparsity <= 0:
+            raise InvalidParameterError(f"sparsity must be positive, got {sparsity}")
+    if group_cols < 1:
+        raise InvalidParameterError("group_cols must be at least 1")
+    if threads is not None and threads < 1:
+        raise InvalidParameterError(f"threads must be at least 1, got {threads}")
     work: type[np.floating[Any]] = np.float64 if precision == "double" else np.float32
+    groups = -(-cols // group_cols)
+    _check_group_sizes(pf, group_cols, bands)
+    n_chunks = max(1, min(threads or _blas_threads(), groups // _MIN_GROUPS_PER_THREAD))
+    edges = np.linspace(0, groups, n_chunks + 1).round().astype(int)
+    spans = [
+        (int(a) * group_cols, min(int(b) * group_cols, cols)) for a, b in itertools.pairwise(edges)
+    ]
+
+    def front(span: tuple[int, int]) -> _Front:
+        c0, c1 = span
+        return _front(
+            cube[:, c0:c1],
+            pf[:, c0:c1],
+            s,
+            work,
+            group_cols,
+            shrinkage,
+            albedo_correction=bool(albedo_correction),
+            ace=method == "ace",
+        )
+
+    iterations = 0
+    with _parallel(n_chunks) as run:
+        fronts = run(front, spans)
+        if method == "iterative":
+            alphas, iterations = _sparse_iterations(
+                fronts,
+                run,
+                penalty=penalty,
+                sparsity=sparsity,
+                max_iter=max_iter,
+                tol=tol_ppm_m,
+                eps=epsilon_ppm_m,
+            )
+        else:
+            alphas = [f.p / (f.gain * f.norm[:, None]) for f in fronts]
+
+    def joined(values: Iterable[NDArray[Any]]) -> NDArray[Any]:
+        return np.concatenate(list(values), axis=0)
+
+    usable = joined(f.usable for f in fronts)
+    dark = joined(f.dark for f in fronts)
+    alpha = np.where(usable, joined(alphas), np.nan)
+    sigma = np.where(usable, joined(f.spread[:, None] / f.gain for f in fronts), np.nan)
+    r = joined(f.r for f in fronts)
+    score: NDArray[np.float64] | None = None
+    if method == "ace":
+        score = np.where(usable, joined(f.cos2 for f in fronts if f.cos2 is not None), np.nan)
+    extra: dict[str, float] = {
+        "mean_shrinkage": float(np.mean(joined(f.bg.shrinkage for f in fronts))),
+        "median_sigma_ppm_m": float(np.median(joined(f.spread for f in fronts))),
+    }
+    pf |= np.where(ungroup_columns(dark, rows, cols), fl.DARK, 0).astype(np.uint8)
+    return Retrieval(
+        enhancement=ungroup_columns(alpha, rows, cols).astype(np.float32),
+        uncertainty=ungroup_columns(np.asarray(sigma), rows, cols).astype(np.float32),
+        flags=pf,
+        albedo=ungroup_columns(r, rows, cols).astype(np.float32),
+        score=None if score is None else ungroup_columns(score, rows, cols).astype(np.float32),
+        iterations=iterations,
+        extra=extra,
+    )
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+Runner = Callable[[Callable[[T], R], Iterable[T]], list[R]]
+
+
+def _blas_threads() -> int:
+    """Threads BLAS may use now (threadpoolctl's view; 1 when it finds no BLAS)."""
+    counts = [int(d["num_threads"]) for d in threadpool_info() if d.get("user_api") == "blas"]
+    return max(1, min(counts)) if counts else 1
+
+
+@contextmanager
+def _parallel(n: int) -> Iterator[Runner[Any, Any]]:
+    """Yield a ``map`` over ``n`` threads, each with a one-thread BLAS (plain for 1)."""
+    if n <= 1:
+        yield lambda fn, items: [fn(x) for x in items]
+        return
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n) as pool:
+        yield lambda fn, items: list(pool.map(fn, items))
+
+
+def _check_group_sizes(pf: NDArray[np.uint8], group_cols: int, bands: int) -> None:
+    """Raise before any work if a column group has too few pixels for its background."""
+    ok = group_columns(pf, group_cols, fill=fl.NO_DATA)
+    n = ((ok == 0) | (ok == fl.DARK)).sum(axis=1)
+    need = bands + 1
+    if np.any(n < need):
+        bad = np.flatnonzero(n < need)
+        raise RetrievalError(
+            f"{bad.size} column group(s) (first: {int(bad[0])}) have fewer than {need} valid "
+            f"pixels for a {bands}-band background; pool columns (group_cols) or widen the scene"
+        )
+
+
+@dataclass
+class _Front:
+    """The single-pass filter of a run of column groups (pure per-group arrays).
+
+    Shapes: ``(g, bands)`` for ``tau``/``z``, ``(g,)`` for ``norm``/``spread``, ``(g, pixels)``
+    for the per-pixel arrays.
+    """
+
+    bg: ColumnBackground
+    tau: NDArray[np.float64]
+    z: NDArray[np.float64]
+    norm: NDArray[np.float64]
+    p: NDArray[np.float64]
+    r: NDArray[np.float64]
+    usable: NDArray[np.bool_]
+    dark: NDArray[np.bool_]
+    gain: NDArray[np.float64]
+    spread: NDArray[np.float64]
+    cos2: NDArray[np.float64] | None
+
+
+def _front(
+    cube: NDArray[np.floating],
+    pf: NDArray[np.uint8],
+    s: NDArray[np.float64],
+    work: type[np.floating[Any]],
+    group_cols: int,
+    shrinkage: Shrinkage,
+    *,
+    albedo_correction: bool,
+    ace: bool,
+) -> _Front:
+    """Background, albedo and the single-pass filter of a column span of the cube."""
     stacks: NDArray[np.floating[Any]] = group_columns(cube.astype(work, copy=False), group_cols)
     gflags = group_columns(pf, group_cols, fill=fl.NO_DATA)
     usable = (gflags & fl.INVALID) == 0
@@ -173,62 +326,22 @@ def retrieve(
     ].astype(np.float64)
     r = np.where(usable, r, np.nan)
     dark = usable & (r < _DARK_ALBEDO)
-    gain = np.where(dark, np.maximum(r, _DARK_ALBEDO), r) if albedo_correction else None
-
-    score: NDArray[np.float64] | None = None
-    iterations = 0
-    extra: dict[str, float] = {"mean_shrinkage": float(np.mean(bg.shrinkage))}
+    gain = np.where(dark, np.maximum(r, _DARK_ALBEDO), r) if albedo_correction else np.ones_like(p)
     # One-sigma noise of the filter: the robust spread of its output over each group's
     # background (equals 1/sqrt(tᵀC⁻¹t) for an unshrunk covariance and Gaussian noise;
     # stays honest when shrinkage or non-Gaussian clutter make that formula optimistic).
     spread = _robust_std(p / norm[:, None], stats_ok)
-    g = gain if gain is not None else np.ones_like(p)
-    sigma = spread[:, None] / g
-    extra["median_sigma_ppm_m"] = float(np.median(spread))
-    if method == "iterative":
-        assert gain is not None
-        if penalty not in ("empirical", "model"):
-            raise InvalidParameterError(f"unknown penalty {penalty!r}")
-        # calibration of the l1 step: measured / modelled variance of the filter
-        if sparsity <= 0:
-            raise InvalidParameterError(f"sparsity must be positive, got {sparsity}")
-        kappa = sparsity * (spread**2 * norm if penalty == "empirical" else np.ones_like(norm))
-        alpha, norm, iterations = _sparse_iterations(
-            bg,
-            tau,
-            z,
-            p,
-            gain,
-            usable,
-            kappa,
-            max_iter=max_iter,
-            tol=tol_ppm_m,
-            eps=epsilon_ppm_m,
+    cos2 = None
+    if ace:
+        mahal = np.einsum(
+            "gnb,gnb->gn",
+            np.matmul(bg.centered, bg.precision.astype(work)),
+            bg.centered,
+            dtype=np.float64,
         )
-    else:
-        alpha = p / (g * norm[:, None])
-        if method == "ace":
-            mahal = np.einsum(
-                "gnb,gnb->gn",
-                np.matmul(bg.centered, bg.precision.astype(work)),
-                bg.centered,
-                dtype=np.float64,
-            )
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cos2 = np.clip(p**2 / (norm[:, None] * mahal), 0.0, 1.0)
-            score = np.where(usable, cos2, np.nan)
-    alpha = np.where(usable, alpha, np.nan)
-    sigma = np.where(usable, sigma, np.nan)
-    pf |= np.where(ungroup_columns(dark, rows, cols), fl.DARK, 0).astype(np.uint8)
-    return Retrieval(
-        enhancement=ungroup_columns(alpha, rows, cols).astype(np.float32),
-        uncertainty=ungroup_columns(np.asarray(sigma), rows, cols).astype(np.float32),
-        flags=pf,
-        albedo=ungroup_columns(r, rows, cols).astype(np.float32),
-        score=None if score is None else ungroup_columns(score, rows, cols).astype(np.float32),
-        iterations=iterations,
-        extra=extra,
-    )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos2 = np.clip(p**2 / (norm[:, None] * mahal), 0.0, 1.0)
+    return _Front(bg, tau, z, norm, p, r, usable, dark, gain, spread, cos2)
 
 
 def _background(
@@ -275,18 +388,15 @@ def _robust_std(values: NDArray[np.float64], ok: NDArray[np.bool_]) -> NDArray[n
 
 
 def _sparse_iterations(
-    bg: ColumnBackground,
-    tau: NDArray[np.float64],
-    z: NDArray[np.float64],
-    p: NDArray[np.float64],
-    gain: NDArray[np.float64],
-    usable: NDArray[np.bool_],
-    kappa: NDArray[np.float64],
+    fronts: list[_Front],
+    run: Runner[Any, Any],
     *,
+    penalty: Penalty,
+    sparsity: float,
     max_iter: int,
     tol: float,
     eps: float,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+) -> tuple[list[NDArray[np.float64]], int]:
     """Reweighted-l1, non-negative matched filter with an exact rank-2 background update.
 
     The background of each group is re-estimated from ``x - α r t`` at every iteration.
@@ -303,67 +413,112 @@ def _sparse_iterations(
     decay towards 0 only slowly there). The support never grows, so all but the first
     iteration touch only the active pixels.
 
+    Each front (a run of column groups) iterates on its own; ``run`` maps over them
+    (possibly in threads). The stopping test, the mean change over the support, is taken
+    over all fronts together, so the result does not depend on how the groups are split.
+
     Returns
     -------
-    alpha : (groups, pixels) ndarray, ppm·m
-    norm : (groups,) ndarray
-        Final ``tᵀ C⁻¹ t`` per group.
+    alpha : list of (groups, pixels) ndarray, ppm·m
+        One per front.
     iterations : int
     """
-    groups, npix = p.shape
-    work = bg.centered.dtype
-    n = bg.n_valid.astype(np.float64)
-    _ = bg.precision  # one inversion, then every iteration's solve is a mat-vec
-    # The shrunk covariance keeps (1 - λ) of the sample covariance, so the rank-2 change
-    # of the sample covariance enters scaled by (1 - λ).
-    keep_frac = 1.0 - bg.shrinkage
-    tz = np.einsum("gb,gb->g", tau, z)
-    alpha0 = np.where(usable, p / (gain * tz[:, None]), 0.0)
-    # First iteration over all pixels (full BLAS passes): the background is cleaned with
-    # the single-pass estimate, then MAG1C's reweighted step is taken from it.
-    alpha0 = np.maximum(alpha0, 0.0)
-    d = gain * alpha0
-    d[alpha0 == 0] = 0.0
-    a = np.matmul(d.astype(work)[:, None, :], bg.centered)[:, 0, :].astype(np.float64) / n[:, None]
-    dbar = d.sum(axis=1) / n
-    beta = (d**2).sum(axis=1) / n - dbar**2
-    c1, c2, q, norm = _woodbury(bg, keep_frac[:, None] * a, keep_frac * beta, z, tz)
-    uq = np.matmul(bg.centered, q.astype(work)[..., None])[..., 0].astype(np.float64)
-    hat = (c1[:, None] * p + c2[:, None] * uq + (dbar * norm)[:, None]) / (gain * norm[:, None])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = hat - (kappa / norm)[:, None] / (gain**2 * (alpha0 + eps))
-    alpha = np.where(alpha0 > 0, np.maximum(step, 0.0), 0.0)
+
+    def start(f: _Front) -> _SparseRun:
+        # calibration of the l1 step: measured / modelled variance of the filter
+        scale = f.spread**2 * f.norm if penalty == "empirical" else np.ones_like(f.norm)
+        return _SparseRun(f, sparsity * scale, eps)
+
+    runs: list[_SparseRun] = run(start, fronts)
     iterations = 1
-    # Later iterations work on the support only, packed per group into a padded
-    # (groups, width, bands) block so that every pass is a batched BLAS product.
-    pack = _pack(alpha > 0, bg.centered, alpha, gain, p)
-    while iterations < max_iter and pack.alive.any():
+    while iterations < max_iter and any(r.pack.alive.any() for r in runs):
         iterations += 1
-        d = pack.r * pack.alpha  # zero on padding and on pixels that left the support
-        a = np.matmul(d.astype(work)[:, None, :], pack.u)[:, 0, :].astype(np.float64)
-        a /= n[:, None]
+        changes: list[tuple[float, int]] = run(_SparseRun.step, runs)
+        change = sum(c for c, _ in changes) / sum(n for _, n in changes)
+        if change <= tol:
+            break
+    return [r.alpha() for r in runs], iterations
+
+
+class _SparseRun:
+    """The sparse filter's state on one front: its first iteration, then ``step``s."""
+
+    def __init__(self, f: _Front, kappa: NDArray[np.float64], eps: float) -> None:
+        bg = self.bg = f.bg
+        self.z, self.kappa = f.z, kappa
+        self.npix = f.p.shape[1]
+        work = bg.centered.dtype
+        self.n = bg.n_valid.astype(np.float64)
+        _ = bg.precision  # one inversion, then every iteration's solve is a mat-vec
+        # The shrunk covariance keeps (1 - λ) of the sample covariance, so the rank-2
+        # change of the sample covariance enters scaled by (1 - λ).
+        self.keep_frac = 1.0 - bg.shrinkage
+        tz = self.tz = np.einsum("gb,gb->g", f.tau, f.z)
+        gain, p = f.gain, f.p
+        alpha0 = np.where(f.usable, p / (gain * tz[:, None]), 0.0)
+        # First iteration over all pixels (full BLAS passes): the background is cleaned
+        # with the single-pass estimate, then MAG1C's reweighted step is taken from it.
+        alpha0 = np.maximum(alpha0, 0.0)
+        d = gain * alpha0
+        d[alpha0 == 0] = 0.0
+        a = np.matmul(d.astype(work)[:, None, :], bg.centered)[:, 0, :].astype(np.float64)
+        c1, c2, q, norm, dbar = self._update(d, a)
+        uq = np.matmul(bg.centered, q.astype(work)[..., None])[..., 0].astype(np.float64)
+        hat = (c1[:, None] * p + c2[:, None] * uq + (dbar * norm)[:, None]) / (gain * norm[:, None])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = hat - (kappa / norm)[:, None] / (gain**2 * (alpha0 + eps))
+        alpha = np.where(alpha0 > 0, np.maximum(step, 0.0), 0.0)
+        # Later iterations work on the support only, packed per group into a padded
+        # (groups, width, bands) block so that every pass is a batched BLAS product.
+        self.pack = _pack(alpha > 0, bg.centered, alpha, gain, p)
+
+    def _update(
+        self, d: NDArray[np.float64], a_sum: NDArray[np.float64]
+    ) -> tuple[
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+    ]:
+        """Woodbury terms of the background cleaned of ``d`` (= α r per pixel)."""
+        n = self.n
+        a = a_sum / n[:, None]
         dbar = d.sum(axis=1) / n
         beta = (d**2).sum(axis=1) / n - dbar**2
-        c1, c2, q, norm = _woodbury(bg, keep_frac[:, None] * a, keep_frac * beta, z, tz)
+        kf = self.keep_frac
+        c1, c2, q, norm = _woodbury(self.bg, kf[:, None] * a, kf * beta, self.z, self.tz)
+        return c1, c2, q, norm, dbar
+
+    def step(self) -> tuple[float, int]:
+        """One iteration on the support; returns the summed change (ppm·m) and its size."""
+        pack = self.pack
+        work = pack.u.dtype
+        d = pack.r * pack.alpha  # zero on padding and on pixels that left the support
+        a = np.matmul(d.astype(work)[:, None, :], pack.u)[:, 0, :].astype(np.float64)
+        c1, c2, q, norm, dbar = self._update(d, a)
         uq = np.matmul(pack.u, q.astype(work)[..., None])[..., 0].astype(np.float64)
         numer = c1[:, None] * pack.p + c2[:, None] * uq + (dbar * norm)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             hat = numer / (pack.r * norm[:, None])
-            v = (kappa / norm)[:, None] / pack.r**2
+            v = (self.kappa / norm)[:, None] / pack.r**2
             disc = hat**2 - 4.0 * v
             new = np.where((hat > 0) & (disc >= 0), 0.5 * (hat + np.sqrt(np.abs(disc))), 0.0)
         new[~pack.alive] = 0.0  # pixels that left the support stay out
-        change = float(np.mean(np.abs(new - pack.alpha)[pack.alive]))
+        moved = np.abs(new - pack.alpha)[pack.alive]
         pack.alpha = new
         pack.alive = new > 0
         if pack.alive.sum() < _COMPACT * pack.packed:
-            pack = pack.repacked()
-        if change <= tol:
-            break
-    alpha = np.zeros((groups, npix))
-    gi, slot = np.nonzero(pack.alive)
-    alpha[gi, pack.pixel[gi, slot]] = pack.alpha[gi, slot]
-    return alpha, norm, iterations
+            self.pack = pack.repacked()
+        return float(moved.sum()), int(moved.size)
+
+    def alpha(self) -> NDArray[np.float64]:
+        """Return the enhancement of every pixel of the front, (groups, pixels), ppm·m."""
+        pack = self.pack
+        out = np.zeros((pack.alive.shape[0], self.npix))
+        gi, slot = np.nonzero(pack.alive)
+        out[gi, pack.pixel[gi, slot]] = pack.alpha[gi, slot]
+        return out
 
 
 @dataclass

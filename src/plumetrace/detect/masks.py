@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from plumetrace.detect import flags
 
@@ -116,6 +115,8 @@ def screen_pixels(
 
     hot = (out & (flags.SATURATED | flags.FLARE)) != 0
     if buffer_px > 0 and hot.any():
+        from scipy import ndimage  # only here: its import costs ~0.3 s of a command
+
         grown = ndimage.binary_dilation(hot, iterations=buffer_px)
         out[grown & ~hot & ((out & flags.NO_DATA) == 0)] |= flags.EXCLUDED_FROM_STATS
     return out

@@ -96,7 +96,7 @@ class BatchOptions:
 
 def _plain(obj: Any) -> Any:
     d = asdict(obj)
-    d.pop("threads", None)  # BLAS threads do not change the numbers that matter
+    d.pop("threads", None)  # threads change the numbers by float rounding at most
     d.pop("block_bytes", None)  # nor does the block size (blocks are independent)
     return json.loads(json.dumps(d, default=str))
 

@@ -67,7 +67,9 @@ class DetectOptions:
         None: the method's default (see :func:`plumetrace.detect.retrieve`).
     max_iter : int
     threads : int or None
-        BLAS threads; None leaves the library default.
+        Compute threads: the retrieval splits the column groups over them, each thread
+        with a one-thread BLAS. None: as many as BLAS may use (its environment variables,
+        else the cores).
     block_bytes : int
         Budget of window radiance held in memory at once, bytes.
     quicklook : bool
