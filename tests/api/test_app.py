@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -20,7 +21,7 @@ from plumetrace.errors import (
 )
 from plumetrace.settings import Settings
 
-from .conftest import TestClient  # starlette's, imported without its httpx warning
+from .conftest import Api, TestClient  # starlette's, imported without its httpx warning
 
 CASES: list[tuple[Exception, int]] = [
     (AuthError("who are you", status=401), 401),
@@ -70,3 +71,24 @@ def test_api_without_startup_says_so(tmp_path: Path) -> None:
     client = TestClient(app)  # no `with`: the lifespan does not run
     r = client.post("/api/auth/login", json={"name": "a", "password": "b"})
     assert r.status_code == 400 and "not started" in r.json()["detail"]
+
+
+def test_a_route_answers_in_one_trip_to_the_thread_pool(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FastAPI would check a returned dict against the route's annotation on a second
+    # trip to the thread pool; the unit of work encodes it on its own thread instead
+    import fastapi.routing
+
+    async def no_second_trip(**kwargs: Any) -> Any:
+        raise AssertionError("serialize_response called")
+
+    monkeypatch.setattr(fastapi.routing, "serialize_response", no_second_trip)
+    r = api.get("/api/sites/queue", "ana")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert {s["id"] for s in r.json()["sites"]} == set(api.sites)
+    created = api.post("/api/organizations", "sue", json={"name": "Cartel del Norte"})
+    assert created.status_code == 201, created.text  # the route's own status
+    assert created.json()["name"] == "Cartel del Norte"
+    # a route answering 204 (no body) still has none
+    assert api.post("/api/auth/logout", "bob").status_code == 204

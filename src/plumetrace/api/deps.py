@@ -22,7 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypedDict, cast
 
-from fastapi import Depends, Request, params
+import pydantic_core
+from fastapi import Depends, Request, Response, params
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
@@ -246,7 +248,11 @@ def _authenticate(guard: RoleGuard, request: Request) -> User:
 
 
 def _unit_of_work(
-    endpoint: Callable[..., Any], guard: RoleGuard | PublicGuard
+    endpoint: Callable[..., Any],
+    guard: RoleGuard | PublicGuard,
+    *,
+    status_code: int | None = None,
+    encode: bool = True,
 ) -> Callable[..., Any]:
     """Wrap a sync endpoint so that it runs as one unit of work on its own thread.
 
@@ -264,6 +270,11 @@ def _unit_of_work(
     A route without a write session runs read-only
     (:func:`~plumetrace.store.engine.session_scope`): on PostgreSQL without ``BEGIN``
     and ``COMMIT`` round trips, and a write through it is a programming error.
+
+    A dict or list the endpoint returns is encoded to JSON here too (``encode``), as
+    FastAPI would encode it (pydantic's JSON serializer, ``status_code`` or 200): FastAPI
+    would otherwise check it against the route's ``dict[str, Any]`` annotation on a
+    second trip to the thread pool, a check that cannot fail for a dict.
     """
     signature = inspect.signature(endpoint, eval_str=True)
     params = list(signature.parameters.values())
@@ -284,7 +295,8 @@ def _unit_of_work(
         if not sessions:  # the route runs its own units of work (or none): check, let go
             if isinstance(guard, RoleGuard):
                 kwargs.update(dict.fromkeys(users, _authenticate(guard, request)))
-            return endpoint(*args, **kwargs)
+            result = endpoint(*args, **kwargs)
+            return _encoded(result, status_code) if encode else result
         write = any(kwargs[k] is _WRITE_SLOT for k in sessions)
         with session_scope(_engine(request), write=write, read_only=not write) as session:
             if admit is not None:
@@ -293,7 +305,7 @@ def _unit_of_work(
             kwargs.update(dict.fromkeys(sessions, session))
             result = endpoint(*args, **kwargs)
             session.commit()  # on this thread, before the response waits for another
-        return result
+        return _encoded(result, status_code) if encode else result
 
     if own is None:
         request_param = inspect.Parameter(
@@ -303,6 +315,19 @@ def _unit_of_work(
         params[at:at] = [request_param]
     call.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     return call
+
+
+def _encoded(result: Any, status_code: int | None) -> Any:
+    """Return a dict or list as a JSON response, None as 204; anything else as it is."""
+    if result is None and status_code == 204:
+        return Response(status_code=204)
+    if type(result) is dict or type(result) is list:
+        return Response(
+            content=pydantic_core.to_json(result),
+            status_code=status_code or 200,
+            media_type="application/json",
+        )
+    return result
 
 
 async def admit_first(request: Request) -> None:
@@ -340,7 +365,19 @@ class SessionRoute(APIRoute):
             raise ConfigurationError(f"{path}: a route needs exactly one rule: **allow(...)")
         if inspect.iscoroutinefunction(endpoint):
             raise ConfigurationError(f"{path}: endpoints are sync: they run on the thread pool")
-        super().__init__(path, _unit_of_work(endpoint, guard), **kwargs)
+        # A route with its own response class, or one that sets headers on a Response
+        # parameter, keeps FastAPI's own response building.
+        own_response = any(
+            p.annotation is Response
+            for p in inspect.signature(endpoint, eval_str=True).parameters.values()
+        )
+        response_class = kwargs.get("response_class")
+        default_class = response_class is None or isinstance(response_class, DefaultPlaceholder)
+        encode = default_class and not own_response
+        wrapped = _unit_of_work(
+            endpoint, guard, status_code=kwargs.get("status_code"), encode=encode
+        )
+        super().__init__(path, wrapped, **kwargs)
 
 
 def require(*roles: str) -> RoleGuard | PublicGuard:
