@@ -100,3 +100,26 @@ def test_rounded_terms_keep_the_sign_of_zero() -> None:
     assert str(_round4(-0.0)) == "-0.0" and str(_round4(0.0)) == "0.0"
     assert _round4(0.123456) == round(0.123456, 4) == _round4(0.123456)
     assert _round4(-1.00005) == round(-1.00005, 4)
+
+
+def test_names_that_need_quoting_are_quoted(engine: sa.Engine) -> None:
+    # a reserved word and a mixed-case name: unquoted, both backends would refuse them
+    meta = sa.MetaData()
+    table = sa.Table(
+        "Bulk Check",
+        meta,
+        sa.Column("id", sa.String, primary_key=True),
+        sa.Column("order", sa.Integer),
+        sa.Column("Value", sa.Float),
+    )
+    meta.create_all(engine)
+
+    class Model:
+        __table__ = table
+
+    with session_scope(engine, write=True) as s:
+        insert_columns(s, Model, {"id": ["a", "b"], "order": [1, 2], "Value": [0.5, 1.5]})
+        update_columns(s, Model, {"id": ["b"], "order": [3], "Value": [2.5]})
+    with session_scope(engine) as s:
+        got = select_by_key(s, Model, ("id", "order", "Value"), "id", ["a", "b"])
+    assert sorted(zip(*got, strict=True)) == [("a", 1, 0.5), ("b", 3, 2.5)]

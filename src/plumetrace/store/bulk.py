@@ -120,8 +120,8 @@ def select_by_key(
         for k in range(0, len(keys), chunk):
             part = list(keys[k : k + chunk])
             cur.execute(
-                f"SELECT {', '.join(cols)} FROM {table.name} "
-                f"WHERE {key} IN ({', '.join(ph for _ in part)}){lock}",
+                f"SELECT {_names(session, cols)} FROM {_name(session, table.name)} "
+                f"WHERE {_name(session, key)} IN ({', '.join(ph for _ in part)}){lock}",
                 part,
             )
             rows.extend(cur.fetchall())
@@ -146,11 +146,21 @@ def select_by_key(
     return out
 
 
+def _name(session: Session, name: str) -> str:
+    """Return a table or column name quoted for SQL where it needs it (reserved, case)."""
+    return str(session.get_bind().dialect.identifier_preparer.quote(name))
+
+
+def _names(session: Session, names: Sequence[str]) -> str:
+    return ", ".join(_name(session, n) for n in names)
+
+
 def _copy(session: Session, table: str, cols: list[str], values: list[tuple[Any, ...]]) -> None:
     """COPY rows into a PostgreSQL table through the psycopg connection of the session.
 
     Binary format, with the columns' types read from the catalogue: no text formatting
     of numbers and times on either side (several times faster than text ``COPY``).
+    ``table`` is its name as SQL reads it (quoted where it needs to be).
     """
     types: dict[str, int] = dict(
         session.connection()
@@ -163,7 +173,7 @@ def _copy(session: Session, table: str, cols: list[str], values: list[tuple[Any,
     )
     with (
         dbapi_cursor(session) as cur,
-        cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN (FORMAT BINARY)") as cp,
+        cur.copy(f"COPY {table} ({_names(session, cols)}) FROM STDIN (FORMAT BINARY)") as cp,
     ):
         cp.set_types([types[c] for c in cols])
         for row in values:
@@ -182,11 +192,11 @@ def insert_columns(
     if not values:
         return
     if not _is_postgresql(session):
-        head = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES "
+        head = f"INSERT INTO {_name(session, table.name)} ({_names(session, cols)}) VALUES "
         conn = session.connection()
         conn.exec_driver_sql(head + f"({', '.join('?' for _ in cols)})", values)
         return
-    _copy(session, table.name, cols, values)
+    _copy(session, _name(session, table.name), cols, values)
 
 
 def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
@@ -207,21 +217,21 @@ def update_columns(
     if not values:
         return
     conn = session.connection()
+    name, k = _name(session, table.name), _name(session, key)
+    quoted = [_name(session, c) for c in cols]
     if not _is_postgresql(session):
-        sets = ", ".join(f"{c} = ?" for c in cols)
-        conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} WHERE {key} = ?", values)
+        sets = ", ".join(f"{c} = ?" for c in quoted)
+        conn.exec_driver_sql(f"UPDATE {name} SET {sets} WHERE {k} = ?", values)
         return
     allcols = list(ordered)
-    tmp = f"tmp_{table.name}_{uuid.uuid4().hex[:8]}"
+    tmp = _name(session, f"tmp_{table.name}_{uuid.uuid4().hex[:8]}")
     conn.exec_driver_sql(
         f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS "
-        f"SELECT {', '.join(allcols)} FROM {table.name} WITH NO DATA"
+        f"SELECT {_names(session, allcols)} FROM {name} WITH NO DATA"
     )
     _copy(session, tmp, allcols, values)
-    sets = ", ".join(f"{c} = v.{c}" for c in cols)
-    conn.exec_driver_sql(
-        f"UPDATE {table.name} AS t SET {sets} FROM {tmp} AS v WHERE t.{key} = v.{key}"
-    )
+    sets = ", ".join(f"{c} = v.{c}" for c in quoted)
+    conn.exec_driver_sql(f"UPDATE {name} AS t SET {sets} FROM {tmp} AS v WHERE t.{k} = v.{k}")
     conn.exec_driver_sql(f"DROP TABLE {tmp}")
 
 
