@@ -4,11 +4,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from plumetrace.api import create_app
+from plumetrace.api.deps import PUBLIC, SessionRoute, allow
 from plumetrace.api.errors import install_error_handlers
 from plumetrace.errors import (
     AuthError,
@@ -92,3 +94,32 @@ def test_a_route_answers_in_one_trip_to_the_thread_pool(
     assert created.json()["name"] == "Cartel del Norte"
     # a route answering 204 (no body) still has none
     assert api.post("/api/auth/logout", "bob").status_code == 204
+
+
+class Public(BaseModel):
+    """A response model that leaves fields out."""
+
+    name: str
+
+
+def test_a_route_with_a_response_model_still_leaves_fields_out() -> None:
+    router = APIRouter(route_class=SessionRoute)
+
+    @router.get("/annotated", **allow(PUBLIC))
+    def annotated() -> Public:
+        return {"name": "x", "secret": "s"}  # type: ignore[return-value]
+
+    @router.get("/declared", response_model=Public, **allow(PUBLIC))
+    def declared() -> dict[str, Any]:
+        return {"name": "y", "secret": "s"}
+
+    @router.get("/plain", **allow(PUBLIC))
+    def plain() -> dict[str, Any]:
+        return {"name": "z", "extra": 1}
+
+    app = FastAPI()
+    app.include_router(router)
+    with TestClient(app) as client:
+        assert client.get("/annotated").json() == {"name": "x"}
+        assert client.get("/declared").json() == {"name": "y"}
+        assert client.get("/plain").json() == {"name": "z", "extra": 1}

@@ -18,6 +18,8 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import types
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypedDict, cast
@@ -317,6 +319,20 @@ def _unit_of_work(
     return call
 
 
+def _plain_json(annotation: Any) -> bool:
+    """Whether a return annotation says plain JSON (dict, list, None; or a Response)."""
+    if annotation is None or annotation is type(None):
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, Response):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (dict, list) or annotation in (dict, list):
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return all(_plain_json(a) for a in typing.get_args(annotation))
+    return False
+
+
 def _encoded(result: Any, status_code: int | None) -> Any:
     """Return a dict or list as a JSON response, None as 204; anything else as it is."""
     if result is None and status_code == 204:
@@ -365,15 +381,22 @@ class SessionRoute(APIRoute):
             raise ConfigurationError(f"{path}: a route needs exactly one rule: **allow(...)")
         if inspect.iscoroutinefunction(endpoint):
             raise ConfigurationError(f"{path}: endpoints are sync: they run on the thread pool")
-        # A route with its own response class, or one that sets headers on a Response
-        # parameter, keeps FastAPI's own response building.
-        own_response = any(
-            p.annotation is Response
-            for p in inspect.signature(endpoint, eval_str=True).parameters.values()
+        # A route with its own response class or response model (which may leave fields
+        # out), one whose annotation is a model, or one that sets headers on a Response
+        # parameter keeps FastAPI's own response building.
+        signature = inspect.signature(endpoint, eval_str=True)
+        own_response = any(p.annotation is Response for p in signature.parameters.values())
+
+        def default(name: str) -> bool:
+            value = kwargs.get(name)
+            return value is None or isinstance(value, DefaultPlaceholder)
+
+        encode = (
+            default("response_class")
+            and default("response_model")
+            and _plain_json(signature.return_annotation)
+            and not own_response
         )
-        response_class = kwargs.get("response_class")
-        default_class = response_class is None or isinstance(response_class, DefaultPlaceholder)
-        encode = default_class and not own_response
         wrapped = _unit_of_work(
             endpoint, guard, status_code=kwargs.get("status_code"), encode=encode
         )
