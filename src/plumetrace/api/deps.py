@@ -29,6 +29,7 @@ from fastapi import Depends, Request, Response, params
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.utils import is_body_allowed_for_status_code
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -334,16 +335,21 @@ def _plain_json(annotation: Any) -> bool:
 
 
 def _encoded(result: Any, status_code: int | None) -> Any:
-    """Return a dict or list as a JSON response, None as 204; anything else as it is."""
-    if result is None and status_code == 204:
-        return Response(status_code=204)
-    if type(result) is dict or type(result) is list:
-        return Response(
-            content=pydantic_core.to_json(result),
-            status_code=status_code or 200,
-            media_type="application/json",
-        )
-    return result
+    """Return a dict or list as a JSON response; anything else as it is.
+
+    A route whose status has no body (204) answers without one, as FastAPI does.
+    """
+    if result is not None and type(result) is not dict and type(result) is not list:
+        return result
+    if status_code is not None and not is_body_allowed_for_status_code(status_code):
+        return Response(status_code=status_code)
+    if result is None:
+        return None  # FastAPI's own answer (null)
+    return Response(
+        content=pydantic_core.to_json(result),
+        status_code=status_code or 200,
+        media_type="application/json",
+    )
 
 
 async def admit_first(request: Request) -> None:
