@@ -27,6 +27,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +57,20 @@ def _fwhm(table: dict[str, np.ndarray]) -> np.ndarray:
     raise KeyError("no FWHM column")
 
 
+def _r(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _ours(lut: Any, wl: np.ndarray, fwhm: np.ndarray, weighting: str) -> np.ndarray:
+    """plumetrace's CH4 target at these bands, per ppm·m."""
+    return target_from_lookup_table(
+        lut,
+        wl,
+        fwhm,
+        weighting=weighting,  # type: ignore[arg-type]
+    ).absorption_per_ppm_m
+
+
 def compare(path: Path) -> list[dict[str, object]]:
     t = _read(path)
     wl = t["wavelength_nm"]
@@ -67,15 +82,10 @@ def compare(path: Path) -> list[dict[str, object]]:
     lut = ch4_lookup_table()
     results = []
     for weighting in ("radiance", "absorption"):
-        ours = target_from_lookup_table(
-            lut,
-            wl[sel],
-            fwhm[sel],
-            weighting=weighting,  # type: ignore[arg-type]
-        ).absorption_per_ppm_m
+        ours = _ours(lut, wl[sel], fwhm[sel], weighting)
         for col in columns:
             theirs = t[col][sel] * (1e-5 if col == "absorption_alt_csv" else 1.0)
-            r = float(np.corrcoef(ours, theirs)[0, 1])
+            r = _r(ours, theirs)
             scale = float(np.dot(ours, theirs) / np.dot(ours, ours))
             strong = np.abs(ours) > 0.1 * np.max(np.abs(ours))
             ratio = float(np.median(theirs[strong] / ours[strong]))
@@ -111,10 +121,6 @@ def _degrade(
     return np.asarray((w / w.sum(axis=1, keepdims=True)) @ values)
 
 
-def _r(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.corrcoef(a, b)[0, 1])
-
-
 def cross_check(directory: Path) -> dict[str, object]:
     """How far apart are the two published targets themselves?
 
@@ -146,19 +152,9 @@ def cross_check(directory: Path) -> dict[str, object]:
     }
     worst_angle = 0.0
     for weighting in ("radiance", "absorption"):
-        ours_a = target_from_lookup_table(
-            lut,
-            wa[sa],
-            fa[sa],
-            weighting=weighting,  # type: ignore[arg-type]
-        ).absorption_per_ppm_m
-        ours_b = target_from_lookup_table(
-            lut,
-            wb[sb],
-            fb[sb],
-            weighting=weighting,  # type: ignore[arg-type]
-        ).absorption_per_ppm_m
-        r_cal = _r(down(ours_a), ours_b)
+        r_cal = _r(
+            down(_ours(lut, wa[sa], fa[sa], weighting)), _ours(lut, wb[sb], fb[sb], weighting)
+        )
         out[f"r_resampling_fidelity_{weighting}"] = r_cal
         worst_angle = max(worst_angle, float(np.arccos(min(r_cal, 1.0))))
     bound = float(np.cos(2 * np.arccos(0.99) + worst_angle))
