@@ -1,7 +1,7 @@
 """Store speed at team scale: ingest rate, review-queue and site-detail latency.
 
     python benchmarks/bench_store.py [--detections 1000000] [--sites 50000]
-                                     [--backends sqlite,postgresql]
+                                     [--backends sqlite,postgresql] [--out PATH]
 
 50,000 true sites spread over ~2° x 2° around El Paso - Ciudad Juarez; 100 passes of
 10,000 detections each (every detection a random site plus 20-60 m position error),
@@ -181,6 +181,12 @@ def main() -> None:
     ap.add_argument("--detections", type=int, default=1_000_000)
     ap.add_argument("--sites", type=int, default=50_000)
     ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "benchmarks" / "results" / "store.json",
+        help="results file (written for the full 1e6 / 5e4 size only)",
+    )
     a = ap.parse_args()
     work = WORK / "store" / f"{a.detections}-{a.sites}"
     work.mkdir(parents=True, exist_ok=True)
@@ -195,7 +201,7 @@ def main() -> None:
         res[backend] = run_backend(backend, files, work)
         print(json.dumps(res[backend], indent=2), flush=True)
     if a.detections == 1_000_000:
-        out = ROOT / "benchmarks" / "results" / "store.json"
+        out = a.out
         if out.exists():  # keep the other backend's latest numbers
             res = {**json.loads(out.read_text()), **res}
         out.write_text(json.dumps(res, indent=2) + "\n")
