@@ -38,6 +38,7 @@ def demo(
     workbench on the demo's store and prints the logins (``--no-serve``: only build).
     """
     from plumetrace.pipeline.demo import run_demo
+    from plumetrace.pipeline.demo_scenes import MATCH_RADIUS_M
 
     with err_console.status("starting") as status:
         summary = run_demo(out, seed=seed, rows=rows, cols=cols, step=status.update)
@@ -49,9 +50,10 @@ def demo(
         f"{d.median_uncertainty_ppm_m:.0f} ppm·m"
     )
     passes = Table(title="Spectrometer passes (staged scenes)")
-    for col in ("scene", "what it shows", "flown by", "plumes", "kg/h"):
+    numeric = ("plumes", "kg/h", "false")
+    for col in ("scene", "what it shows", "flown by", *numeric):
         passes.add_column(
-            col, justify="right" if col in ("plumes", "kg/h") else "left", no_wrap=col == "scene"
+            col, justify="right" if col in numeric else "left", no_wrap=col == "scene"
         )
     for r in summary.scenes:
         passes.add_row(
@@ -60,8 +62,16 @@ def demo(
             r.scene.operator,
             str(r.plumes.plumes),
             f"{r.plumes.total_flux_kg_h:,.0f}",
+            f"{r.false_plumes} ({r.false_flux_kg_h:,.0f})" if r.false_plumes else "0",
         )
     console.print(passes)
+    if any(r.false_plumes for r in summary.scenes):
+        console.print(
+            "[dim]false (their kg/h): plumes whose source is not within "
+            f"{MATCH_RADIUS_M:.0f} m of a simulated source: mostly surface artefacts "
+            "(tanks, caliche pads, roads). Their sites wait in the review queue for an "
+            "analyst to reject.[/]"
+        )
     table = Table(
         title=f"CH4 sources: truth and retrieval (mass within {summary.sources[0].radius_m:.0f} m)"
         if summary.sources

@@ -43,6 +43,7 @@ __all__ = [
     "SceneResult",
     "StagedScene",
     "StagedSource",
+    "false_plumes",
     "ingest_scenes",
     "run_scenes",
     "staged_scenes",
@@ -177,6 +178,10 @@ class SceneResult:
     plumes: PlumesSummary
     sources: tuple[DemoSource, ...]
     background_rmse_ppm_m: float
+    false_plumes: int = 0
+    """Plumes whose located source is not within ``MATCH_RADIUS_M`` of a true source."""
+    false_flux_kg_h: float = 0.0
+    """Their summed emission rate, kg/h."""
 
 
 def staged_scenes(rows: int, cols: int) -> tuple[StagedScene, ...]:
@@ -257,8 +262,12 @@ def staged_scenes(rows: int, cols: int) -> tuple[StagedScene, ...]:
 
 def _compare(
     scene_dir: Path, detect_dir: Path, plumes_dir: Path, name: str, labels: list[str]
-) -> tuple[tuple[DemoSource, ...], float]:
-    """Each true source against the retrieval around it; and the background RMSE."""
+) -> tuple[tuple[DemoSource, ...], float, list[dict[str, Any]]]:
+    """Each true source against the retrieval around it, the background RMSE, false plumes.
+
+    A false plume is one whose located source is farther than ``MATCH_RADIUS_M`` from
+    every true source (its properties are returned).
+    """
     truth = read_json(scene_dir / "truth.json")
     true_map = read_geotiff(scene_dir / "truth_enhancement.tif").data.astype(np.float64)
     ret = read_geotiff(detect_dir / "enhancement.tif")
@@ -286,7 +295,27 @@ def _compare(
         )
     bg = (true_map == 0) & np.isfinite(got)
     rmse = float(np.sqrt(np.mean(got[bg] ** 2))) if bg.any() else 0.0
-    return tuple(found), rmse
+    return tuple(found), rmse, false_plumes(plumes, truth["sources"], pixel)
+
+
+def false_plumes(
+    plumes: list[dict[str, Any]], sources: list[dict[str, Any]], pixel_m: float
+) -> list[dict[str, Any]]:
+    """Return the plumes (their properties) located beyond ``MATCH_RADIUS_M`` of all sources.
+
+    Parameters
+    ----------
+    plumes : list of dict
+        ``plumes.geojson`` features (``source_row``, ``source_col`` in their properties).
+    sources : list of dict
+        ``truth.json`` sources (``row``, ``col``).
+    pixel_m : float, m
+    """
+    return [
+        f["properties"]
+        for f in plumes
+        if all(_nearest_plume([f], s["row"], s["col"], pixel_m) is None for s in sources)
+    ]
 
 
 def _nearest_plume(
@@ -325,14 +354,25 @@ def run_scenes(
                 seed=seed,
             ),
         )
-        sources, rmse = _compare(
+        sources, rmse, false = _compare(
             where / "scene",
             where / "detect",
             where / "plumes",
             staged.name,
             [s.label for s in staged.sources],
         )
-        results.append(SceneResult(staged, where, detect, plumes, sources, rmse))
+        results.append(
+            SceneResult(
+                staged,
+                where,
+                detect,
+                plumes,
+                sources,
+                rmse,
+                false_plumes=len(false),
+                false_flux_kg_h=float(sum(p["flux_kg_h"] for p in false)),
+            )
+        )
     return results
 
 
