@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import json
+import math
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pydantic_core
 import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
@@ -21,6 +26,7 @@ from plumetrace.errors import (
     NotFoundError,
     PlumetraceError,
 )
+from plumetrace.io.tables import to_jsonable
 from plumetrace.settings import Settings
 
 from .conftest import Api, TestClient  # starlette's, imported without its httpx warning
@@ -123,3 +129,67 @@ def test_a_route_with_a_response_model_still_leaves_fields_out() -> None:
         assert client.get("/annotated").json() == {"name": "x"}
         assert client.get("/declared").json() == {"name": "y"}
         assert client.get("/plain").json() == {"name": "z", "extra": 1}
+
+
+def _presented_doc() -> dict[str, Any]:
+    """Values of every kind a route hands to ``present``."""
+    t = datetime(2026, 5, 1, 17, 0, 0, 250_000, tzinfo=UTC)
+    return {
+        "t": t,
+        "t_whole_second": t.replace(microsecond=0),
+        "nan": math.nan,
+        "inf": -math.inf,
+        "np": np.float32(2.5),
+        "np_nan": np.float64("nan"),
+        "arr": np.arange(3),
+        "path": Path("/x"),
+        "rows": [{"id": "site-1", "seen": t, "v": (1, 2.0), "props": {"k": [None, True]}}],
+        "int_keys": {1: "a"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("zoned", "fast"),
+    [
+        (datetime(2026, 5, 1, 12, 0, tzinfo=UTC), True),
+        (datetime(2026, 5, 1, 12, 0), True),  # naive: written as it is, as before
+        (datetime(2026, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=-7))), False),
+        ("a note that quotes 2026-05-01T19:00:00+02:00", False),  # looks like one
+    ],
+    ids=["utc", "naive", "offset", "offset-in-text"],
+)
+def test_the_one_pass_encoding_writes_what_present_did(
+    zoned: Any, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the unit of work encodes a route's result in one pydantic pass; the JSON must be
+    # the one present() + pydantic gave: times in UTC with Z (whatever zone they came
+    # in), NaN and infinities as null, NumPy values and paths as plain values
+    from plumetrace.api import deps
+
+    def doc() -> dict[str, Any]:
+        return {**_presented_doc(), "zoned": zoned}
+
+    expected = pydantic_core.to_json(deps._plain(doc()))
+    walked: list[object] = []
+    plain = deps._plain
+
+    def counted(obj: Any) -> Any:
+        walked.append(obj)
+        return plain(obj)
+
+    monkeypatch.setattr(deps, "_plain", counted)
+    router = APIRouter(route_class=SessionRoute)
+
+    @router.get("/doc", **allow(PUBLIC))
+    def route() -> dict[str, Any]:
+        return deps.present(doc())
+
+    app = FastAPI()
+    app.include_router(router)
+    with TestClient(app) as client:
+        r = client.get("/doc")
+    assert r.status_code == 200
+    assert r.content == expected
+    assert (not walked) is fast  # the slow walk only for a time with a zone offset
+    assert json.loads(r.content) == to_jsonable(doc()) == deps.present(doc())
+    assert r.json()["t"] == "2026-05-01T17:00:00.250000Z" and r.json()["nan"] is None
