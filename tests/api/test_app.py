@@ -193,3 +193,25 @@ def test_the_one_pass_encoding_writes_what_present_did(
     assert (not walked) is fast  # the slow walk only for a time with a zone offset
     assert json.loads(r.content) == to_jsonable(doc()) == deps.present(doc())
     assert r.json()["t"] == "2026-05-01T17:00:00.250000Z" and r.json()["nan"] is None
+
+
+def test_a_presented_mapping_that_is_not_a_dict_is_still_converted() -> None:
+    # a row mapping (or any Mapping but a dict) is not encoded by the unit of work:
+    # present() converts it itself, as before
+    from types import MappingProxyType
+
+    from plumetrace.api import deps
+
+    router = APIRouter(route_class=SessionRoute)
+
+    @router.get("/row", **allow(PUBLIC))
+    def route() -> dict[str, Any]:
+        return deps.present(MappingProxyType(_presented_doc()))
+
+    app = FastAPI()
+    app.include_router(router)
+    with TestClient(app) as client:
+        r = client.get("/row")
+    assert r.status_code == 200
+    assert r.json() == to_jsonable(_presented_doc())
+    assert r.json()["t"] == "2026-05-01T17:00:00.250000Z"

@@ -497,11 +497,12 @@ def present(obj: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``obj`` as plain JSON types (times ISO 8601 UTC with ``Z``; NaN as null).
 
     In a unit of work that encodes its result (:func:`_encoded`, which applies the same
-    rules in pydantic's serializer, 4-6 times faster than this walk) ``obj`` is
-    returned as it is.
+    rules in pydantic's serializer, 4-6 times faster than this walk) a dict is
+    returned as it is (another mapping, which :func:`_encoded` would not take, is
+    converted here).
     """
-    if _ENCODING_HERE.get():
-        return cast(dict[str, Any], obj)
+    if type(obj) is dict and _ENCODING_HERE.get():
+        return obj
     return cast(dict[str, Any], _plain(obj))
 
 
