@@ -105,6 +105,8 @@ def test_products_catalog_links_items_to_their_scene(tmp_path: Path) -> None:
         d.mkdir(parents=True)
         for f in ("enhancement.tif", "mask.tif", "plumes.geojson", "footprint.geojson"):
             (d / f).write_bytes(b"x")
+        if name == "s1":  # an ace retrieval: its score too
+            (d / "score.tif").write_bytes(b"x")
         scenes.append(
             CatalogScene(
                 name=name,
@@ -141,6 +143,8 @@ def test_products_catalog_links_items_to_their_scene(tmp_path: Path) -> None:
     raw = json.loads((out / "s1" / "stac" / "s1-retrieval.json").read_text())
     assert raw["assets"]["enhancement"]["href"] == "../enhancement.tif"  # relative: movable
     assert "uncertainty" not in raw["assets"]  # only files that exist
+    assert ret.assets["score"].media_type == pystac.MediaType.COG
+    assert "score" not in items["s2-retrieval"].assets
     assert items["s1-radiance"].get_links("via")[0].href == "https://example.org/items/s1.json"
     assert items["s1-plumes"].properties["plumetrace:time_source"] == "acquisition"
     assert items["s2-plumes"].properties["plumetrace:time_source"] == "processed"

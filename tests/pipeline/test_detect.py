@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -74,19 +76,44 @@ def test_plume_is_found_at_the_source(detected: Path, scene_dir: Path) -> None:
     assert np.mean(enh[far] > 0) < 0.2
 
 
+def _whole_and_in_five_blocks(
+    scene_dir: Path, out: Path, method: Literal["mf", "ace"]
+) -> tuple[Path, Path]:
+    """Run ``detect`` on the whole scene at once and in 5 column blocks; the two out dirs."""
+    runs = []
+    for name, block_bytes in (("a", None), ("b", 200 * 73 * 4 * 10)):
+        opts = DetectOptions(method=method, quicklook=False)
+        if block_bytes is not None:
+            opts = replace(opts, block_bytes=block_bytes)
+        runs.append(run_detect(scene_dir / "radiance.hdr", out / name, opts).blocks)
+    assert runs == [1, 5]
+    return out / "a", out / "b"
+
+
 def test_streaming_in_column_blocks_gives_the_same_map(scene_dir: Path, tmp_path: Path) -> None:
-    a = run_detect(
-        scene_dir / "radiance.hdr", tmp_path / "a", DetectOptions(method="mf", quicklook=False)
+    a, b = _whole_and_in_five_blocks(scene_dir, tmp_path, "mf")
+    ea = read_geotiff(a / "enhancement.tif").data
+    np.testing.assert_array_equal(ea, read_geotiff(b / "enhancement.tif").data)
+
+
+def test_ace_writes_its_score_block_by_block(scene_dir: Path, tmp_path: Path) -> None:
+    # ACE's detection statistic (cos² of the angle to the target) is a product of its own
+    one, five = _whole_and_in_five_blocks(scene_dir, tmp_path, "ace")
+    assert json.loads((one / "detect.json").read_text())["outputs"]["score"] == str(
+        one / "score.tif"
     )
-    b = run_detect(
-        scene_dir / "radiance.hdr",
-        tmp_path / "b",
-        DetectOptions(method="mf", quicklook=False, block_bytes=200 * 73 * 4 * 10),
+    a = read_geotiff(one / "score.tif")
+    np.testing.assert_array_equal(a.data, read_geotiff(five / "score.tif").data)
+    valid = a.data != a.nodata
+    assert valid.mean() > 0.95 and np.all((a.data[valid] >= 0) & (a.data[valid] <= 1))
+    true_map = read_geotiff(scene_dir / "truth_enhancement.tif").data
+    strong, clear = valid & (true_map > 1500), valid & (true_map == 0)
+    assert np.median(a.data[strong]) > 5 * np.median(a.data[clear])
+    # the other methods have no such statistic and write no score
+    mf = run_detect(
+        scene_dir / "radiance.hdr", tmp_path / "mf", DetectOptions(method="mf", quicklook=False)
     )
-    assert a.blocks == 1 and b.blocks == 5
-    ea = read_geotiff(tmp_path / "a" / "enhancement.tif").data
-    eb = read_geotiff(tmp_path / "b" / "enhancement.tif").data
-    np.testing.assert_array_equal(ea, eb)
+    assert "score" not in mf.outputs and not (tmp_path / "mf" / "score.tif").exists()
 
 
 def test_netcdf_input_matches_envi(tmp_path: Path) -> None:

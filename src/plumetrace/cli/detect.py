@@ -43,7 +43,10 @@ GasOpt = Annotated[
 ]
 MethodOpt = Annotated[
     Method,
-    typer.Option(help="iterative (sparse MAG1C-like), mf (columnwise matched filter), ace."),
+    typer.Option(
+        help="iterative (sparse MAG1C-like), mf (columnwise matched filter), ace (mf plus "
+        "the adaptive cosine estimator's cos², written to score.tif)."
+    ),
 ]
 WindowOpt = Annotated[
     str | None, typer.Option(help="Retrieval window MIN:MAX in nm (CH4: 2122:2488).")

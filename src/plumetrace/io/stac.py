@@ -253,6 +253,7 @@ def _scene_items(scene: CatalogScene) -> list[Any]:
         ("uncertainty", "one-sigma uncertainty, ppm·m"),
         ("mask", "flag bits"),
         ("albedo", "window radiance relative to the column mean"),
+        ("score", "detection statistic (ace: cos² of the angle to the target)"),
     ):
         f = scene.out_dir / f"{key}.tif"
         if f.is_file():

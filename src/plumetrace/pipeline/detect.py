@@ -181,6 +181,8 @@ class BlockResult:
     grey: NDArray[np.float32]
     iterations: int
     seconds_compute: float
+    score: NDArray[np.float32] | None = None
+    """The method's detection statistic (``ace``: cos² of the angle to the target)."""
 
 
 def plan_scene(
@@ -256,6 +258,7 @@ def _retrieve_columns(
         grey=np.asarray(grey, dtype=np.float32),
         iterations=int(res.iterations),
         seconds_compute=seconds,
+        score=None if res.score is None else np.asarray(res.score, dtype=np.float32),
     )
 
 
@@ -282,6 +285,7 @@ class _Maps:
         self.mask = np.zeros((rows, cols), dtype=np.uint8)
         self.grey = np.zeros((rows, cols), dtype=np.float32)
         self.albedo = np.full((rows, cols), np.nan, dtype=np.float32)
+        self.score: NDArray[np.float32] | None = None
         self.compute = 0.0
         self.iterations = 0
         self.blocks = 0
@@ -292,6 +296,10 @@ class _Maps:
         self.mask[:, b.c0 : b.c1] = b.flags
         self.grey[:, b.c0 : b.c1] = b.grey
         self.albedo[:, b.c0 : b.c1] = b.albedo
+        if b.score is not None:
+            if self.score is None:
+                self.score = np.full(self.enh.shape, np.nan, dtype=np.float32)
+            self.score[:, b.c0 : b.c1] = b.score
         self.compute += b.seconds_compute
         self.iterations = max(self.iterations, b.iterations)
         self.blocks += 1
@@ -312,7 +320,8 @@ def run_detect(
     out_dir : str or Path
         Created if missing; receives ``enhancement.tif``, ``uncertainty.tif``,
         ``mask.tif``, ``albedo.tif`` (brightness relative to the column mean, used by
-        ``plumes`` to reject surface features; all four Cloud-Optimized GeoTIFFs),
+        ``plumes`` to reject surface features), with ``--method ace`` ``score.tif``
+        (ACE's cos² of the angle to the target, 0-1; all Cloud-Optimized GeoTIFFs),
         ``detect.json`` and ``quicklook.png``.
     options : DetectOptions, optional
     progress : callable, optional
@@ -401,6 +410,17 @@ def _write_products(
         tags={"units": "1"},
         cog=True,
     )
+    if maps.score is not None:
+        files["score"] = out / "score.tif"
+        write_geotiff(
+            files["score"],
+            _fill(maps.score),
+            georef,
+            nodata=NODATA,
+            band_descriptions=[f"{opts.method}: cos² of the angle to the target"],
+            tags={"units": "1", "method": opts.method},
+            cog=True,
+        )
     if opts.quicklook:
         files["quicklook"] = out / "quicklook.png"
         write_enhancement_png(
