@@ -109,11 +109,9 @@ def test_ace_writes_its_score_block_by_block(scene_dir: Path, tmp_path: Path) ->
     true_map = read_geotiff(scene_dir / "truth_enhancement.tif").data
     strong, clear = valid & (true_map > 1500), valid & (true_map == 0)
     assert np.median(a.data[strong]) > 5 * np.median(a.data[clear])
-    # the other methods have no such statistic and write no score
-    mf = run_detect(
-        scene_dir / "radiance.hdr", tmp_path / "mf", DetectOptions(method="mf", quicklook=False)
-    )
-    assert "score" not in mf.outputs and not (tmp_path / "mf" / "score.tif").exists()
+    # the other methods have no such statistic and write no score (nor leave an old one)
+    mf = run_detect(scene_dir / "radiance.hdr", one, DetectOptions(method="mf", quicklook=False))
+    assert "score" not in mf.outputs and not (one / "score.tif").exists()
 
 
 def test_netcdf_input_matches_envi(tmp_path: Path) -> None:

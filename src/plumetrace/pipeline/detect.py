@@ -410,8 +410,11 @@ def _write_products(
         tags={"units": "1"},
         cog=True,
     )
-    if maps.score is not None:
-        files["score"] = out / "score.tif"
+    stale_score = out / "score.tif"
+    if maps.score is None:
+        stale_score.unlink(missing_ok=True)  # an earlier ace run's, not this method's
+    else:
+        files["score"] = stale_score
         write_geotiff(
             files["score"],
             _fill(maps.score),
