@@ -314,8 +314,16 @@ def false_plumes(
     return [
         f["properties"]
         for f in plumes
-        if all(_nearest_plume([f], s["row"], s["col"], pixel_m) is None for s in sources)
+        if all(
+            _distance_m(f["properties"], s["row"], s["col"], pixel_m) > MATCH_RADIUS_M
+            for s in sources
+        )
     ]
+
+
+def _distance_m(plume: dict[str, Any], row: int, col: int, pixel_m: float) -> float:
+    """Distance from a plume's located source to (row, col), m."""
+    return math.hypot(plume["source_row"] - row, plume["source_col"] - col) * pixel_m
 
 
 def _nearest_plume(
@@ -325,7 +333,7 @@ def _nearest_plume(
     best, best_d = None, MATCH_RADIUS_M
     for feature in plumes:
         p = feature["properties"]
-        d = math.hypot(p["source_row"] - row, p["source_col"] - col) * pixel_m
+        d = _distance_m(p, row, col, pixel_m)
         if d <= best_d:
             best, best_d = p, d
     return best
