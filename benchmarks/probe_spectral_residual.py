@@ -5,8 +5,9 @@
 Each argument is a ``plumetrace demo`` scene folder (``scene/`` with the radiance and
 ``truth.json``, ``detect/``, ``plumes/candidates.geojson``). For every pixel the script
 fits the scene's CH4 target to the pixel's departure from its column's mean, in the
-column's whitened space (column mean and sample covariance of all pixels, with a ridge
-of 1e-6 of the mean variance), and keeps the residual energy per degree of freedom:
+column's whitened space (the retrieval's own column background of all pixels, its
+covariance shrunk by 1e-6 towards its diagonal), and keeps the residual energy per
+degree of freedom:
 
     residual = ((x - μ)ᵀ C⁻¹ (x - μ) - p² / tᵀC⁻¹t) / (bands - 1),  p = (x - μ)ᵀ C⁻¹ t
 
@@ -30,12 +31,15 @@ from pathlib import Path
 import numpy as np
 import rasterio
 
+from plumetrace.detect.background import estimate_background, group_columns, ungroup_columns
 from plumetrace.io import open_radiance
 from plumetrace.pipeline.detect import DetectOptions, plan_scene
 
 MATCH_M = 150.0
 NEAR_PX = 15
 ENHANCED_PPM_M = 500.0
+RIDGE = 1e-6
+"""Covariance shrinkage towards its diagonal (a ridge; the sample covariance is near singular)."""
 
 
 def residual_map(scene_dir: Path) -> np.ndarray:
@@ -45,21 +49,15 @@ def residual_map(scene_dir: Path) -> np.ndarray:
     with open_radiance(path) as scene:
         cube = scene.read(bands=plan.idx).astype(np.float64)
     rows, cols, bands = cube.shape
-    t = plan.unit_absorption.astype(np.float64)
-    out = np.full((rows, cols), np.nan)
-    for c in range(cols):
-        x = cube[:, c, :]
-        mu = x.mean(axis=0)
-        xc = x - mu
-        cov = np.cov(xc, rowvar=False)
-        cov += 1e-6 * np.trace(cov) / bands * np.eye(bands)
-        prec = np.linalg.inv(cov)
-        z = prec @ (t * mu)
-        norm = float((t * mu) @ z)
-        p = xc @ z
-        mahal = np.einsum("nb,bc,nc->n", xc, prec, xc)
-        out[:, c] = (mahal - p**2 / norm) / (bands - 1)
-    return out
+    stacks = group_columns(cube, 1)  # (cols, rows, bands)
+    bg = estimate_background(stacks, np.ones(stacks.shape[:2], bool), shrinkage=RIDGE)
+    tau = plan.unit_absorption.astype(np.float64)[None, :] * bg.mean  # (cols, bands)
+    z = bg.solve(tau)
+    norm = np.einsum("gb,gb->g", tau, z)
+    p = np.einsum("gnb,gb->gn", bg.centered, z)
+    mahal = np.einsum("gnb,gbc,gnc->gn", bg.centered, bg.precision, bg.centered)
+    resid = (mahal - p**2 / norm[:, None]) / (bands - 1)
+    return np.asarray(ungroup_columns(resid, rows, cols))
 
 
 def probe(where: Path) -> list[dict[str, object]]:
