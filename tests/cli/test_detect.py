@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from plumetrace.cli.app import main
@@ -26,6 +27,29 @@ def test_detect_command(
     report = json.loads((tmp_path / "detect.json").read_text())
     assert report["method"] == method and report["threads"] == 1
     assert "ppm·m" in capsys.readouterr().out
+
+
+def test_no_spatial_gives_the_per_pixel_filter(scene: Path, tmp_path: Path) -> None:
+    from plumetrace.detect import retrieve
+    from plumetrace.io.geotiff import read_geotiff
+    from plumetrace.io.radiance import open_radiance
+    from plumetrace.pipeline.detect import plan_scene
+
+    maps = {}
+    for flag in ("--spatial", "--no-spatial"):
+        out = tmp_path / flag
+        assert main(["detect", str(scene), "--out", str(out), flag, "--no-quicklook"]) == 0
+        report = json.loads((out / "detect.json").read_text())
+        assert report["spatial"] is (flag == "--spatial")
+        maps[flag] = read_geotiff(out / "enhancement.tif").data
+    with open_radiance(scene) as cube:
+        plan = plan_scene(scene, scene=cube)
+        radiance = cube.read(bands=plan.idx)
+    expected = retrieve(
+        radiance, plan.unit_absorption, wavelength_nm=plan.wavelength_nm, spatial=False
+    )
+    np.testing.assert_allclose(maps["--no-spatial"], expected.enhancement, rtol=1e-4, atol=0.05)
+    assert np.any(maps["--spatial"] != maps["--no-spatial"])
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,48 @@ def _reference_sparse(cube: np.ndarray, s: np.ndarray, iters: int, eps: float = 
     return out
 
 
+def _neighbours(img: np.ndarray) -> np.ndarray:
+    """(8, rows, cols): each pixel's 8 neighbours, 0 beyond the edges."""
+    rows, cols = img.shape
+    padded = np.pad(img, 1)
+    return np.stack(
+        [
+            padded[dr : dr + rows, dc : dc + cols]
+            for dr in range(3)
+            for dc in range(3)
+            if (dr, dc) != (1, 1)
+        ]
+    )
+
+
+def _third_largest(img: np.ndarray) -> np.ndarray:
+    third: np.ndarray = np.sort(_neighbours(img), axis=0)[-3]
+    return third
+
+
+def _reference_neighbourhood_step(
+    cube: np.ndarray, s: np.ndarray, alpha: np.ndarray, eps: float = 1e-4
+) -> np.ndarray:
+    """The final step weighted by the 8 neighbours, dense float64, from a converged α."""
+    cols = cube.shape[1]
+    m = _third_largest(alpha)
+    out = alpha.copy()
+    for c in range(cols):
+        x = cube[:, c, :].astype(np.float64)
+        mu0 = x.mean(axis=0)
+        t = s * mu0
+        r = x @ mu0 / (mu0 @ mu0)
+        y = x - (r * alpha[:, c])[:, None] * t
+        mu = y.mean(axis=0)
+        w = np.linalg.solve(np.cov(y, rowvar=False, bias=True), t)
+        norm = t @ w
+        hat = (x - mu) @ w / (r * norm)
+        lifted = m[:, c] > alpha[:, c]
+        step = np.maximum(hat - 1.0 / (r**2 * norm * (m[:, c] + eps)), 0.0)
+        out[:, c] = np.where(lifted, step, alpha[:, c])
+    return out
+
+
 def test_mf_without_shrinkage_equals_textbook_filter(scene: Scene) -> None:
     res = retrieve(scene.cube, scene.s, method="mf", shrinkage="none")
     ref = _reference_mf(scene.cube, scene.s)
@@ -78,19 +120,55 @@ def test_mf_recovers_linear_plume_and_reports_honest_sigma(scene: Scene) -> None
 
 def test_iterative_matches_dense_mag1c_reference() -> None:
     sc = make_scene(rows=200, cols=6, seed=3)
-    res = retrieve(
-        sc.cube,
-        sc.s,
-        method="iterative",
-        shrinkage="none",
-        penalty="model",
-        max_iter=5,
-        tol_ppm_m=0,
-    )
+    kw = {"shrinkage": "none", "penalty": "model", "max_iter": 5, "tol_ppm_m": 0}
+    res = retrieve(sc.cube, sc.s, method="iterative", spatial=False, **kw)  # type: ignore[arg-type]
     ref = _reference_sparse(sc.cube, sc.s, iters=5)
     assert res.iterations == 5
     # float32 data vs a float64 reference: pixels near the l1 threshold differ by a few ppm·m
     np.testing.assert_allclose(res.enhancement, ref, rtol=5e-3, atol=5.0)
+    # the default adds one step weighted by each pixel's neighbourhood
+    spatial = retrieve(sc.cube, sc.s, method="iterative", **kw)  # type: ignore[arg-type]
+    ref_spatial = _reference_neighbourhood_step(sc.cube, sc.s, ref)
+    np.testing.assert_allclose(spatial.enhancement, ref_spatial, rtol=5e-3, atol=5.0)
+    assert np.sum(ref_spatial != ref) > 10  # the step did change the map
+
+
+def test_third_largest_neighbour() -> None:
+    from plumetrace.detect.filters import _third_largest_neighbour
+
+    img = np.maximum(np.random.default_rng(0).standard_normal((7, 9)), 0.0)
+    img[3, 3] = img[3, 4] = img[3, 5] = 2.5  # ties count once each
+    np.testing.assert_array_equal(_third_largest_neighbour(img), _third_largest(img))
+    assert _third_largest_neighbour(img)[2, 4] == 2.5
+
+
+@pytest.mark.parametrize("group", [1, 2])
+def test_neighbourhood_step_lifts_only_pixels_beside_three_larger_ones(
+    scene: Scene, group: int
+) -> None:
+    pixelwise = retrieve(scene.cube, scene.s, group_cols=group, spatial=False).enhancement
+    spatial = retrieve(scene.cube, scene.s, group_cols=group).enhancement
+    a = np.nan_to_num(pixelwise)
+    changed = np.nan_to_num(spatial) != a
+    assert changed.sum() > 20
+    # in the image's own layout, whatever the column grouping
+    assert np.all(_third_largest(a)[changed] > a[changed])
+    assert np.nanmin(spatial) >= 0
+
+
+def test_neighbourhood_step_keeps_more_of_a_plume_at_little_background_cost() -> None:
+    scene = make_scene(rows=400, cols=40, seed=11, peak=1200.0)
+    pixelwise = retrieve(scene.cube, scene.s, spatial=False).enhancement
+    spatial = retrieve(scene.cube, scene.s).enhancement
+    plume, bg = scene.truth > 300, scene.truth < 1
+
+    def rmse(e: np.ndarray) -> float:
+        return float(np.sqrt(np.mean((e[plume] - scene.truth[plume]) ** 2)))
+
+    assert np.mean(spatial[plume] > 0) > np.mean(pixelwise[plume] > 0) + 0.05
+    assert rmse(spatial) < 0.95 * rmse(pixelwise)
+    assert np.std(spatial[bg]) < 1.25 * np.std(pixelwise[bg])
+    assert np.mean(spatial[bg] > 0) < 3 * np.mean(pixelwise[bg] > 0)
 
 
 def test_iterative_is_sparse_nonnegative_and_accurate() -> None:
@@ -101,7 +179,11 @@ def test_iterative_is_sparse_nonnegative_and_accurate() -> None:
     e = res.enhancement
     assert np.nanmin(e) >= 0
     bg = scene.truth < 1
-    assert np.mean(e[bg] == 0) > 0.8
+    pixelwise = retrieve(scene.cube, scene.s, method="iterative", spatial=False).enhancement
+    assert np.mean(pixelwise[bg] == 0) > 0.8
+    # the neighbourhood step keeps some noise pixels that have two enhanced neighbours
+    assert np.mean(e[bg] == 0) > 0.7
+    assert np.std(e[bg]) < 1.1 * np.std(pixelwise[bg])
     core = scene.truth > 1600
     assert 0.9 < np.mean(e[core]) / np.mean(scene.truth[core]) < 1.1
     mf = retrieve(scene.cube, scene.s, method="mf")

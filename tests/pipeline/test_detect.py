@@ -96,6 +96,32 @@ def test_streaming_in_column_blocks_gives_the_same_map(scene_dir: Path, tmp_path
     np.testing.assert_array_equal(ea, read_geotiff(b / "enhancement.tif").data)
 
 
+def test_the_neighbourhood_step_sees_across_block_edges(scene_dir: Path, tmp_path: Path) -> None:
+    # One iteration: no stopping test over the whole block, so every column's result is
+    # its own and the blocked map must equal the whole one (to float32 rounding of the
+    # batched products); each block reads one column more on either side for its edge
+    # pixels' neighbours.
+    maps = {}
+    for name, block_bytes, spatial in (
+        ("whole", None, True),
+        ("blocks", 200 * 73 * 4 * 10, True),
+        ("pixelwise", 200 * 73 * 4 * 10, False),
+    ):
+        opts = DetectOptions(max_iter=1, quicklook=False, spatial=spatial)
+        if block_bytes is not None:
+            opts = replace(opts, block_bytes=block_bytes)
+        summary = run_detect(scene_dir / "radiance.hdr", tmp_path / name, opts)
+        assert summary.spatial is spatial
+        assert json.loads((tmp_path / name / "detect.json").read_text())["spatial"] is spatial
+        maps[name] = read_geotiff(tmp_path / name / "enhancement.tif").data
+    np.testing.assert_array_equal(maps["blocks"] > 0, maps["whole"] > 0)
+    np.testing.assert_allclose(maps["blocks"], maps["whole"], rtol=1e-3, atol=0.05)
+    # the step changed pixels on the block edges (columns 9|10, 19|20, ...), so the
+    # equality above needed the extra columns
+    edges = np.array([9, 10, 19, 20, 29, 30, 39, 40])
+    assert np.any(maps["pixelwise"][:, edges] != maps["blocks"][:, edges])
+
+
 def test_ace_writes_its_score_block_by_block(scene_dir: Path, tmp_path: Path) -> None:
     # ACE's detection statistic (cos² of the angle to the target) is a product of its own
     one, five = _whole_and_in_five_blocks(scene_dir, tmp_path, "ace")

@@ -71,6 +71,14 @@ SaturationOpt = Annotated[
     typer.Option(help="Detector clipping radiance, µW cm⁻² sr⁻¹ nm⁻¹ (default: detect)."),
 ]
 BlockMbOpt = Annotated[int, typer.Option(help="Window radiance held in memory per block, MiB.")]
+SpatialOpt = Annotated[
+    bool,
+    typer.Option(
+        "--spatial/--no-spatial",
+        help="iterative: a last step that penalises less the pixels with two enhanced "
+        "neighbours (keeps plume edges; --no-spatial gives the per-pixel MAG1C result).",
+    ),
+]
 
 
 def detect_options(
@@ -85,6 +93,7 @@ def detect_options(
     saturation: float | None,
     block_mb: int,
     quicklook: bool,
+    spatial: bool = True,
 ) -> DetectOptions:
     """Validate the command-line retrieval options and build :class:`DetectOptions`."""
     if block_mb < 1:
@@ -105,6 +114,7 @@ def detect_options(
         block_bytes=block_mb * 2**20,
         quicklook=quicklook,
         saturation_radiance=saturation,
+        spatial=spatial,
     )
 
 
@@ -123,6 +133,7 @@ def detect(
     saturation: SaturationOpt = None,
     block_mb: BlockMbOpt = 512,
     quicklook: Annotated[bool, typer.Option(help="Write quicklook.png.")] = True,
+    spatial: SpatialOpt = True,
 ) -> None:
     """Retrieve a gas column enhancement map (ppm·m) from a radiance scene.
 
@@ -142,6 +153,7 @@ def detect(
         saturation=saturation,
         block_mb=block_mb,
         quicklook=quicklook,
+        spatial=spatial,
     )
     with progress_bar("retrieving") as update:
         summary = run_detect(radiance, out, options, progress=update)

@@ -233,6 +233,7 @@ def process(
     threads: detect_cli.ThreadsOpt = None,
     saturation: detect_cli.SaturationOpt = None,
     block_mb: detect_cli.BlockMbOpt = 512,
+    spatial: detect_cli.SpatialOpt = True,
     wind_speed: WindSpeedOpt = None,
     wind_dir: WindDirOpt = None,
     wind_speed_sigma: WindSigmaOpt = None,
@@ -298,6 +299,7 @@ def process(
         saturation=saturation,
         block_mb=block_mb,
         quicklook=True,
+        spatial=spatial,
     )
     plume_opts = _plume_options(
         wind_speed=wind_speed,

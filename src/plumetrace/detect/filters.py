@@ -73,6 +73,7 @@ def retrieve(
     pixel_flags: NDArray[np.uint8] | None = None,
     saturation_radiance: float | None = None,
     threads: int | None = None,
+    spatial: bool = True,
 ) -> Retrieval:
     """Retrieve a gas column enhancement from a radiance cube.
 
@@ -134,6 +135,14 @@ def retrieve(
         ``OPENBLAS_NUM_THREADS``, ...; one inside a Dask worker). Groups are independent
         and the sparse filter's stopping test is taken over all of them together, so the
         result does not depend on this (up to float rounding in the stopping test).
+    spatial : bool
+        ``"iterative"`` only: after the per-pixel iterations, take one more reweighted-l1
+        step whose weight is ``1 / (max(α, m) + ε)``, ``m`` the third-largest
+        enhancement among the pixel's 8 neighbours (:func:`_neighbourhood_step`). A plume
+        is spatially contiguous and the noise is not: a pixel with three enhanced
+        neighbours (as on a plume's edge) is penalised less, so plume edges and faint
+        plume pixels that the per-pixel filter set to 0 are kept, while pixels beside one
+        or two noise pixels are not. False gives the per-pixel (MAG1C) result.
 
     Returns
     -------
@@ -198,11 +207,14 @@ def retrieve(
             ace=method == "ace",
         )
 
+    def joined(values: Iterable[NDArray[Any]]) -> NDArray[Any]:
+        return np.concatenate(list(values), axis=0)
+
     iterations = 0
     with _parallel(n_chunks) as run:
         fronts = run(front, spans)
         if method == "iterative":
-            alphas, iterations = _sparse_iterations(
+            runs, iterations = _sparse_iterations(
                 fronts,
                 run,
                 penalty=penalty,
@@ -211,11 +223,26 @@ def retrieve(
                 tol=tol_ppm_m,
                 eps=epsilon_ppm_m,
             )
+            alphas = run(_SparseRun.alpha, runs)
+            if spatial:
+                # The 8-neighbourhood is symmetric under transposition, and single
+                # columns are stacked as the transposed image: no regrouping needed.
+                m_grouped = (
+                    _third_largest_neighbour(joined(alphas))
+                    if group_cols == 1
+                    else group_columns(
+                        _third_largest_neighbour(ungroup_columns(joined(alphas), rows, cols)),
+                        group_cols,
+                        fill=0.0,
+                    )
+                )
+                cuts = np.cumsum([a.shape[0] for a in alphas])[:-1]
+                alphas = run(
+                    _neighbourhood_step,
+                    list(zip(runs, alphas, np.split(m_grouped, cuts), strict=True)),
+                )
         else:
             alphas = [f.p / (f.gain * f.norm[:, None]) for f in fronts]
-
-    def joined(values: Iterable[NDArray[Any]]) -> NDArray[Any]:
-        return np.concatenate(list(values), axis=0)
 
     usable = joined(f.usable for f in fronts)
     dark = joined(f.dark for f in fronts)
@@ -396,7 +423,7 @@ def _sparse_iterations(
     max_iter: int,
     tol: float,
     eps: float,
-) -> tuple[list[NDArray[np.float64]], int]:
+) -> tuple[list[_SparseRun], int]:
     """Reweighted-l1, non-negative matched filter with an exact rank-2 background update.
 
     The background of each group is re-estimated from ``x - α r t`` at every iteration.
@@ -419,8 +446,8 @@ def _sparse_iterations(
 
     Returns
     -------
-    alpha : list of (groups, pixels) ndarray, ppm·m
-        One per front.
+    runs : list of _SparseRun
+        One per front, in their final state (:meth:`_SparseRun.alpha` gives the result).
     iterations : int
     """
 
@@ -437,7 +464,84 @@ def _sparse_iterations(
         change = sum(c for c, _ in changes) / sum(n for _, n in changes)
         if change <= tol:
             break
-    return [r.alpha() for r in runs], iterations
+    return runs, iterations
+
+
+_NEIGHBOURS = tuple(
+    (dr, dc) for dr, dc in itertools.product(range(3), range(3)) if (dr, dc) != (1, 1)
+)
+
+
+def _third_largest_neighbour(img: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Third-largest value among each pixel's 8 neighbours (0 beyond the edges).
+
+    Parameters
+    ----------
+    img : (rows, cols) ndarray, non-negative
+        Mostly zero (a sparse enhancement map): only pixels with at least three positive
+        neighbours can have a positive result, and only those are sorted.
+
+    Returns
+    -------
+    (rows, cols) ndarray
+    """
+    rows, cols = img.shape
+    padded = np.pad(img, 1)
+    positive = padded > 0
+    count = np.zeros((rows, cols), dtype=np.uint8)
+    for dr, dc in _NEIGHBOURS:
+        count += positive[dr : dr + rows, dc : dc + cols]
+    r, c = np.nonzero(count >= 3)
+    around = np.stack([padded[r + dr, c + dc] for dr, dc in _NEIGHBOURS], axis=1)
+    out = np.zeros_like(img)
+    out[r, c] = np.partition(around, 5, axis=1)[:, 5]  # 6th smallest of 8 = 3rd largest
+    return out
+
+
+def _neighbourhood_step(
+    state: tuple[_SparseRun, NDArray[np.float64], NDArray[np.float64]],
+) -> NDArray[np.float64]:
+    """One reweighted-l1 step weighted by the pixel's neighbourhood, for one front.
+
+    Where ``m``, the third-largest of a pixel's 8 neighbours, exceeds its own converged
+    ``α``, the pixel takes
+    ``α = max(0, α̂ - v / (m + ε))`` with ``α̂`` the albedo-corrected matched-filter
+    estimate under the background cleaned of the converged plume, and ``v`` as in the
+    per-pixel step. Elsewhere ``α`` stays: for a pixel at least as enhanced as its
+    neighbours the weight is its own, whose fixed point ``α`` already is. Taking the
+    third-largest neighbour asks for three enhanced neighbours: a pixel on a straight
+    plume edge has them, one beside one or two noise pixels does not. On simulated scenes
+    (benchmarks/RESULTS.md) the largest neighbour kept 3 times as many background pixels
+    as the per-pixel filter and the second-largest 1.5 times, which made more false
+    plumes; the third-largest keeps 1.1 times as many.
+
+    Parameters
+    ----------
+    state : (_SparseRun, (groups, pixels) ndarray, (groups, pixels) ndarray)
+        The front's final state, its converged ``α`` (ppm·m) and ``m`` (ppm·m).
+
+    Returns
+    -------
+    (groups, pixels) ndarray, ppm·m
+    """
+    run, alpha, m = state
+    f = run.front
+    gi, pi = np.nonzero(f.usable & (m > alpha))
+    if gi.size == 0:
+        return alpha
+    pack = run.pack
+    work = pack.u.dtype
+    d = pack.r * pack.alpha
+    a = np.matmul(d.astype(work)[:, None, :], pack.u)[:, 0, :].astype(np.float64)
+    c1, c2, q, norm, dbar = run._update(d, a)
+    # a few per cent of the pixels: gather their spectra
+    uq = np.einsum("kb,kb->k", run.bg.centered[gi, pi], q.astype(work)[gi], dtype=np.float64)
+    gain = f.gain[gi, pi]
+    hat = (c1[gi] * f.p[gi, pi] + c2[gi] * uq + (dbar * norm)[gi]) / (gain * norm[gi])
+    v = run.kappa[gi] / (norm[gi] * gain**2)
+    out = alpha.copy()
+    out[gi, pi] = np.maximum(hat - v / (m[gi, pi] + run.eps), 0.0)
+    return out
 
 
 class _SparseRun:
@@ -445,6 +549,7 @@ class _SparseRun:
 
     def __init__(self, f: _Front, kappa: NDArray[np.float64], eps: float) -> None:
         bg = self.bg = f.bg
+        self.front, self.eps = f, eps
         self.z, self.kappa = f.z, kappa
         self.npix = f.p.shape[1]
         work = bg.centered.dtype

@@ -1,7 +1,8 @@
 """The ``detect`` job: radiance file -> enhancement, uncertainty, mask, report, quicklook.
 
 Streams the scene from disk in blocks of whole column groups (the background is
-estimated per column, so blocks are independent): peak memory is bounded by the block
+estimated per column, so blocks are independent; the iterative filter's neighbourhood
+step reads one column group more on each side): peak memory is bounded by the block
 budget, not by the scene size.
 """
 
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,6 +78,10 @@ class DetectOptions:
         Write ``quicklook.png``.
     saturation_radiance : float or None
         Detector clipping level, µW cm⁻² sr⁻¹ nm⁻¹.
+    spatial : bool
+        ``iterative`` only: the last step weighted by each pixel's neighbours
+        (:func:`plumetrace.detect.retrieve`). Each block is then retrieved with one
+        column group more on either side, so that its edge pixels see their neighbours.
     """
 
     gas: str = "ch4"
@@ -88,6 +94,7 @@ class DetectOptions:
     block_bytes: int = 512 * 2**20
     quicklook: bool = True
     saturation_radiance: float | None = None
+    spatial: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,7 @@ class DetectSummary:
     group_cols: int
     threads: int | None
     mask_bits: dict[str, int] = field(default_factory=dict)
+    spatial: bool = False
     version: str = __version__
 
     def to_dict(self) -> dict[str, object]:
@@ -130,7 +138,8 @@ class ScenePlan:
     """How one scene is retrieved: its bands, target and column blocks.
 
     Blocks hold whole column groups, and the background is estimated per column group,
-    so blocks are independent: they can run in any order, on any worker.
+    so blocks are independent: they can run in any order, on any worker (the iterative
+    filter's neighbourhood step reads one group more on each side of its block).
 
     Attributes
     ----------
@@ -232,9 +241,16 @@ def plan_scene(
 def _retrieve_columns(
     scene: RadianceCube, plan: ScenePlan, c0: int, c1: int, opts: DetectOptions
 ) -> BlockResult:
-    cube = scene.read(bands=plan.idx, cols=slice(c0, c1))
+    spatial = opts.spatial and opts.method == "iterative"
+    # The neighbourhood step looks one pixel across the block's edges: read one column
+    # group more on each side (groups are independent, so the halo's own retrieval is
+    # the same as in its block) and keep only the block's columns.
+    halo = opts.group_cols if spatial else 0
+    h0, h1 = max(0, c0 - halo), min(plan.cols, c1 + halo)
+    cube = scene.read(bands=plan.idx, cols=slice(h0, h1))
+    keep = slice(c0 - h0, c0 - h0 + (c1 - c0))
     grey = cube.mean(axis=2)
-    _check_columns(plan.path, grey, c0)
+    _check_columns(plan.path, grey, h0)
     t0 = time.perf_counter()
     res = retrieve(
         cube,
@@ -245,20 +261,25 @@ def _retrieve_columns(
         shrinkage=opts.shrinkage,
         max_iter=opts.max_iter,
         saturation_radiance=opts.saturation_radiance,
+        spatial=spatial,
     )
     seconds = time.perf_counter() - t0
     del cube
+
+    def block(a: NDArray[Any], dtype: type[np.generic]) -> NDArray[Any]:
+        return np.ascontiguousarray(a[:, keep], dtype=dtype)
+
     return BlockResult(
         c0=c0,
         c1=c1,
-        enhancement=np.asarray(res.enhancement, dtype=np.float32),
-        uncertainty=np.asarray(res.uncertainty, dtype=np.float32),
-        flags=np.asarray(res.flags, dtype=np.uint8),
-        albedo=np.asarray(res.albedo, dtype=np.float32),
-        grey=np.asarray(grey, dtype=np.float32),
+        enhancement=block(res.enhancement, np.float32),
+        uncertainty=block(res.uncertainty, np.float32),
+        flags=block(res.flags, np.uint8),
+        albedo=block(res.albedo, np.float32),
+        grey=block(grey, np.float32),
         iterations=int(res.iterations),
         seconds_compute=seconds,
-        score=None if res.score is None else np.asarray(res.score, dtype=np.float32),
+        score=None if res.score is None else block(res.score, np.float32),
     )
 
 
@@ -455,6 +476,7 @@ def _write_products(
         group_cols=opts.group_cols,
         threads=opts.threads,
         mask_bits={name: bit for bit, name in flags.FLAG_DESCRIPTIONS.items()},
+        spatial=opts.spatial and opts.method == "iterative",
     )
     write_json(files["detect"], summary.to_dict())
     log.info("retrieved %s x %s pixels in %.2f s", plan.rows, plan.cols, summary.seconds)
