@@ -29,19 +29,23 @@ def test_detect_command(
     assert "ppm·m" in capsys.readouterr().out
 
 
-def test_no_spatial_gives_the_per_pixel_filter(scene: Path, tmp_path: Path) -> None:
+def test_spatial_is_opt_in_and_no_spatial_is_the_per_pixel_filter(
+    scene: Path, tmp_path: Path
+) -> None:
     from plumetrace.detect import retrieve
     from plumetrace.io.geotiff import read_geotiff
     from plumetrace.io.radiance import open_radiance
     from plumetrace.pipeline.detect import plan_scene
 
     maps = {}
-    for flag in ("--spatial", "--no-spatial"):
-        out = tmp_path / flag
-        assert main(["detect", str(scene), "--out", str(out), flag, "--no-quicklook"]) == 0
+    for flag in ("--spatial", "--no-spatial", None):
+        out = tmp_path / str(flag)
+        extra = [] if flag is None else [flag]
+        assert main(["detect", str(scene), "--out", str(out), *extra, "--no-quicklook"]) == 0
         report = json.loads((out / "detect.json").read_text())
         assert report["spatial"] is (flag == "--spatial")
-        maps[flag] = read_geotiff(out / "enhancement.tif").data
+        maps[str(flag)] = read_geotiff(out / "enhancement.tif").data
+    np.testing.assert_array_equal(maps["None"], maps["--no-spatial"])
     with open_radiance(scene) as cube:
         plan = plan_scene(scene, scene=cube)
         radiance = cube.read(bands=plan.idx)

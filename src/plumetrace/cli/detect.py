@@ -75,8 +75,9 @@ SpatialOpt = Annotated[
     bool,
     typer.Option(
         "--spatial/--no-spatial",
-        help="iterative: a last step that penalises less the pixels with two enhanced "
-        "neighbours (keeps plume edges; --no-spatial gives the per-pixel MAG1C result).",
+        help="iterative: end with a step that penalises less the pixels with three "
+        "enhanced neighbours: plume edges are kept (lower ppm·m error), but so are "
+        "surface artefacts (more false plumes). Default: the per-pixel MAG1C result.",
     ),
 ]
 
@@ -93,7 +94,7 @@ def detect_options(
     saturation: float | None,
     block_mb: int,
     quicklook: bool,
-    spatial: bool = True,
+    spatial: bool = False,
 ) -> DetectOptions:
     """Validate the command-line retrieval options and build :class:`DetectOptions`."""
     if block_mb < 1:
@@ -133,7 +134,7 @@ def detect(
     saturation: SaturationOpt = None,
     block_mb: BlockMbOpt = 512,
     quicklook: Annotated[bool, typer.Option(help="Write quicklook.png.")] = True,
-    spatial: SpatialOpt = True,
+    spatial: SpatialOpt = False,
 ) -> None:
     """Retrieve a gas column enhancement map (ppm·m) from a radiance scene.
 

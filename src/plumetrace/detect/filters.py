@@ -73,7 +73,7 @@ def retrieve(
     pixel_flags: NDArray[np.uint8] | None = None,
     saturation_radiance: float | None = None,
     threads: int | None = None,
-    spatial: bool = True,
+    spatial: bool = False,
 ) -> Retrieval:
     """Retrieve a gas column enhancement from a radiance cube.
 
@@ -142,7 +142,9 @@ def retrieve(
         is spatially contiguous and the noise is not: a pixel with three enhanced
         neighbours (as on a plume's edge) is penalised less, so plume edges and faint
         plume pixels that the per-pixel filter set to 0 are kept, while pixels beside one
-        or two noise pixels are not. False gives the per-pixel (MAG1C) result.
+        or two noise pixels are not. Lower plume-pixel error (benchmarks/RESULTS.md), but
+        spatially coherent surface artefacts grow too, and with them false plumes, so it
+        is off by default: False gives the per-pixel (MAG1C) result.
 
     Returns
     -------

@@ -94,7 +94,7 @@ class DetectOptions:
     block_bytes: int = 512 * 2**20
     quicklook: bool = True
     saturation_radiance: float | None = None
-    spatial: bool = True
+    spatial: bool = False
 
 
 @dataclass(frozen=True)
