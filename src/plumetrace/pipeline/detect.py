@@ -79,7 +79,7 @@ class DetectOptions:
     saturation_radiance : float or None
         Detector clipping level, µW cm⁻² sr⁻¹ nm⁻¹.
     spatial : bool
-        ``iterative`` only: the last step weighted by each pixel's neighbours
+        ``iterative`` only: end with the step weighted by each pixel's neighbours
         (:func:`plumetrace.detect.retrieve`). Each block is then retrieved with one
         column group more on either side, so that its edge pixels see their neighbours.
     """
