@@ -64,6 +64,7 @@ def test_spatial_is_opt_in_and_no_spatial_is_the_per_pixel_filter(
         (["--shrinkage", "2"], "[0, 1]"),
         (["--group-cols", "0"], "group-cols"),
         (["--gas", "nope.csv"], "nope.csv"),
+        (["--method", "mf", "--spatial"], "--spatial applies to --method iterative"),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(

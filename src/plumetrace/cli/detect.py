@@ -101,6 +101,8 @@ def detect_options(
         raise InvalidParameterError("--block-mb must be at least 1")
     if threads is not None and threads < 1:
         raise InvalidParameterError("--threads must be at least 1")
+    if spatial and method != "iterative":
+        raise InvalidParameterError(f"--spatial applies to --method iterative, not {method}")
     from plumetrace.pipeline.detect import DetectOptions
     from plumetrace.pipeline.gas import parse_window
 

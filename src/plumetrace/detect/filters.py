@@ -513,9 +513,10 @@ def _neighbourhood_step(
     neighbours the weight is its own, whose fixed point ``α`` already is. Taking the
     third-largest neighbour asks for three enhanced neighbours: a pixel on a straight
     plume edge has them, one beside one or two noise pixels does not. On simulated scenes
-    (benchmarks/RESULTS.md) the largest neighbour kept 3 times as many background pixels
-    as the per-pixel filter and the second-largest 1.5 times, which made more false
-    plumes; the third-largest keeps 1.1 times as many.
+    (benchmarks/RESULTS.md) the largest neighbour kept 3 times as many non-zero
+    background pixels as the per-pixel filter and the second-largest 1.5 times (and,
+    with the plume model refitted on its maps, more false plumes); the third-largest
+    keeps 1.1 times as many.
 
     Parameters
     ----------
