@@ -6,7 +6,7 @@ On the scenes of ``bench_retrieval_accuracy.py`` (same seeds, same window and ta
 runs the iterative filter per pixel (``spatial=False``) and with its neighbourhood step
 weighted by the k-th largest of each pixel's 8 neighbours, k = 1, 2, 3 (the product uses
 3). The step's other parts are the product's own: only
-``plumetrace.detect.filters._third_largest_neighbour`` is swapped for a k-th-largest
+``plumetrace.detect.sparse.third_largest_neighbour`` is swapped for a k-th-largest
 version. Reported, pooled over the scenes: plume RMSE and bias (truth > 100 ppm·m), the
 share of plume pixels set to 0 by truth band, the background's standard deviation and
 its share of non-zero pixels (truth == 0): the speckle a plume segmentation has to reject.
@@ -78,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
 
-    from plumetrace.detect import filters, retrieve
+    from plumetrace.detect import retrieve, sparse
     from plumetrace.sim import simulate_scene
 
-    product = filters._third_largest_neighbour
+    product = sparse.third_largest_neighbour
     variants: dict[str, Callable[[NDArray[np.float64]], NDArray[np.float64]] | None] = {
         "per pixel (spatial=False)": None,
         "largest neighbour": kth_largest_neighbour(1),
@@ -103,10 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             for name, kth in variants.items():
                 try:
                     if kth is not None:
-                        filters._third_largest_neighbour = kth  # type: ignore[assignment]
+                        sparse.third_largest_neighbour = kth  # type: ignore[assignment]
                     res = retrieve(cube, s, wavelength_nm=wl, spatial=kth is not None)
                 finally:
-                    filters._third_largest_neighbour = product
+                    sparse.third_largest_neighbour = product
                 est[name].append(res.enhancement)
             print(f"seed {spec.seed} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     rows = {name: summary(v, truths) for name, v in est.items()}

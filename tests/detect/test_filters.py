@@ -134,12 +134,12 @@ def test_iterative_matches_dense_mag1c_reference() -> None:
 
 
 def test_third_largest_neighbour() -> None:
-    from plumetrace.detect.filters import _third_largest_neighbour
+    from plumetrace.detect.sparse import third_largest_neighbour
 
     img = np.maximum(np.random.default_rng(0).standard_normal((7, 9)), 0.0)
     img[3, 3] = img[3, 4] = img[3, 5] = 2.5  # ties count once each
-    np.testing.assert_array_equal(_third_largest_neighbour(img), _third_largest(img))
-    assert _third_largest_neighbour(img)[2, 4] == 2.5
+    np.testing.assert_array_equal(third_largest_neighbour(img), _third_largest(img))
+    assert third_largest_neighbour(img)[2, 4] == 2.5
 
 
 @pytest.mark.parametrize("group", [1, 2])
