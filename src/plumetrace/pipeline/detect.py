@@ -96,6 +96,11 @@ class DetectOptions:
     saturation_radiance: float | None = None
     spatial: bool = False
 
+    @property
+    def neighbourhood_step(self) -> bool:
+        """Whether the retrieval takes the neighbourhood step (``spatial``, ``iterative``)."""
+        return self.spatial and self.method == "iterative"
+
 
 @dataclass(frozen=True)
 class DetectSummary:
@@ -241,11 +246,10 @@ def plan_scene(
 def _retrieve_columns(
     scene: RadianceCube, plan: ScenePlan, c0: int, c1: int, opts: DetectOptions
 ) -> BlockResult:
-    spatial = opts.spatial and opts.method == "iterative"
     # The neighbourhood step looks one pixel across the block's edges: read one column
     # group more on each side (groups are independent, so the halo's own retrieval is
     # the same as in its block) and keep only the block's columns.
-    halo = opts.group_cols if spatial else 0
+    halo = opts.group_cols if opts.neighbourhood_step else 0
     h0, h1 = max(0, c0 - halo), min(plan.cols, c1 + halo)
     cube = scene.read(bands=plan.idx, cols=slice(h0, h1))
     keep = slice(c0 - h0, c0 - h0 + (c1 - c0))
@@ -261,7 +265,7 @@ def _retrieve_columns(
         shrinkage=opts.shrinkage,
         max_iter=opts.max_iter,
         saturation_radiance=opts.saturation_radiance,
-        spatial=spatial,
+        spatial=opts.neighbourhood_step,
     )
     seconds = time.perf_counter() - t0
     del cube
@@ -476,7 +480,7 @@ def _write_products(
         group_cols=opts.group_cols,
         threads=opts.threads,
         mask_bits={name: bit for bit, name in flags.FLAG_DESCRIPTIONS.items()},
-        spatial=opts.spatial and opts.method == "iterative",
+        spatial=opts.neighbourhood_step,
     )
     write_json(files["detect"], summary.to_dict())
     log.info("retrieved %s x %s pixels in %.2f s", plan.rows, plan.cols, summary.seconds)
