@@ -15,10 +15,15 @@ Case sets (seeds are disjoint, so fits and validation never share a scene):
 
 Usage: ``python benchmarks/plume_cases.py [SET ...]`` (all sets by default); scenes that
 are already cached are skipped. Wind direction is uniform in 0-360 degrees per scene.
+
+Each scene is retrieved twice: ``det/`` with ``detect``'s defaults and ``det_spatial/``
+with ``--spatial`` (the neighbourhood step). :func:`load_case` reads ``det/`` unless the
+environment variable ``PLUME_CASES_DETECT`` names the other folder.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from multiprocessing import Pool
@@ -27,6 +32,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent / ".work" / "plume_cases"
+DETECTIONS = {"det": False, "det_spatial": True}
+"""Retrieval folders of each case and whether their detect ran with ``spatial``."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,7 @@ def make_case(args: tuple[str, int]) -> str:
     set_name, seed = args
     case = SETS[set_name]
     out = case_dir(set_name, seed)
-    if (out / "det" / "detect.json").exists():
+    if all((out / d / "detect.json").exists() for d in DETECTIONS):
         return f"{set_name}/{seed}: cached"
     speed, direction = scene_wind(case, seed)
     spec = SceneSpec(
@@ -112,8 +119,11 @@ def make_case(args: tuple[str, int]) -> str:
         pixel_size_m=case.pixel_size_m,
     )
     with threadpool_limits(1):
-        run_sim_scene(out, spec)
-        run_detect(out / "radiance.hdr", out / "det", DetectOptions(quicklook=False))
+        if not (out / "radiance.hdr").exists() or not (out / "radiance").exists():
+            run_sim_scene(out, spec)
+        for name, spatial in DETECTIONS.items():
+            opts = DetectOptions(quicklook=False, spatial=spatial)
+            run_detect(out / "radiance.hdr", out / name, opts)
     (out / "radiance").unlink()  # keep the products and truth, not the 100+ MB cube
     return f"{set_name}/{seed}: made"
 
@@ -136,6 +146,7 @@ class LoadedCase:
     enhancement: np.ndarray
     uncertainty: np.ndarray
     albedo: np.ndarray
+    residual: np.ndarray
     flagged: np.ndarray
     no_data: np.ndarray
     truth: np.ndarray
@@ -155,14 +166,15 @@ def load_case(set_name: str, seed: int) -> LoadedCase:
     from plumetrace.io.geotiff import read_geotiff
 
     d = case_dir(set_name, seed)
+    det = os.environ.get("PLUME_CASES_DETECT", "det")
     truth = json.loads((d / "truth.json").read_text())
 
     def layer(name: str) -> np.ndarray:
-        r = read_geotiff(d / "det" / f"{name}.tif")
+        r = read_geotiff(d / det / f"{name}.tif")
         a = r.data.astype(np.float64)
         return np.where(a == -9999.0, np.nan, a)
 
-    bits = read_geotiff(d / "det" / "mask.tif").data.astype(np.uint8)
+    bits = read_geotiff(d / det / "mask.tif").data.astype(np.uint8)
     unc = layer("uncertainty")
     src = truth["sources"]
     px = float(truth["pixel_size_m"])
@@ -172,6 +184,7 @@ def load_case(set_name: str, seed: int) -> LoadedCase:
         layer("enhancement"),
         unc,
         layer("albedo"),
+        layer("residual"),
         (bits & (flags.SATURATED | flags.FLARE | flags.DARK)) > 0,
         (bits & flags.NO_DATA) > 0,
         read_geotiff(d / "truth_enhancement.tif").data.astype(np.float64),
@@ -200,6 +213,7 @@ def run_case(case: LoadedCase, **option_overrides):
         jacobian=north_up_jacobian(case.pixel_size_m),
         uncertainty=case.uncertainty,
         albedo=case.albedo,
+        residual=case.residual,
         flagged=case.flagged,
         no_data=case.no_data,
         options=PlumeOptions(**kw),

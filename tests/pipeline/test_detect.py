@@ -41,6 +41,7 @@ def test_products_and_report(detected: Path, scene_dir: Path) -> None:
         "uncertainty.tif",
         "mask.tif",
         "albedo.tif",
+        "residual.tif",
         "detect.json",
         "quicklook.png",
     }
@@ -58,6 +59,11 @@ def test_products_and_report(detected: Path, scene_dir: Path) -> None:
     assert mask.data.dtype == np.uint8
     unc = read_geotiff(detected / "uncertainty.tif").data
     assert np.all(unc[mask.data & flags.INVALID == 0] > 0)
+    # the target-fit residual exists exactly on the enhanced pixels
+    rho = read_geotiff(detected / "residual.tif")
+    assert rho.data.dtype == np.float32 and rho.nodata == NODATA
+    assert np.array_equal(rho.data != NODATA, enh.data > 0)
+    assert 0.3 < float(np.median(rho.data[enh.data > 0])) < 3.0
 
 
 def test_plume_is_found_at_the_source(detected: Path, scene_dir: Path) -> None:

@@ -127,3 +127,31 @@ def test_shape_mismatch_is_an_error(two_plumes: SyntheticMap) -> None:
             jacobian=north_up_jacobian(5.0),
             uncertainty=two_plumes.uncertainty[:10],
         )
+
+
+def test_spectral_residual_feature_is_the_log_median_over_the_candidate(
+    two_plumes: SyntheticMap,
+) -> None:
+    shape = two_plumes.enhancement.shape
+    without = _at_sources(_run(two_plumes, wind_dir_deg=270.0), two_plumes)
+    assert all(np.isnan(p.features["spectral_residual"]) for p in without)
+    # residual 1.0 on the left half, 3.0 on the right; NaN where not computed
+    residual = np.full(shape, 1.0)
+    residual[:, shape[1] // 2 :] = 3.0
+    residual[::2] = np.nan
+    opts = PlumeOptions(
+        wind_speed_m_s=3.0, wind_speed_sigma_m_s=0.0, sensor="aviris-ng", wind_dir_deg=270.0
+    )
+    plumes = find_plumes(
+        two_plumes.enhancement,
+        jacobian=north_up_jacobian(5.0),
+        uncertainty=two_plumes.uncertainty,
+        residual=residual,
+        options=opts,
+    )
+    for p in _at_sources(plumes, two_plumes):
+        rows, cols = p.pixels[:, 0], p.pixels[:, 1]
+        want = np.nanmedian(residual[rows, cols])
+        assert p.features["spectral_residual"] == pytest.approx(np.log(want))
+    with pytest.raises(InvalidParameterError, match="residual"):
+        find_plumes(two_plumes.enhancement, jacobian=north_up_jacobian(5.0), residual=residual[:10])

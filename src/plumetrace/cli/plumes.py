@@ -174,6 +174,10 @@ def plumes(
     mask: Annotated[
         Path | None, typer.Option(help="Flag layer (default: mask.tif beside the map).")
     ] = None,
+    residual: Annotated[
+        Path | None,
+        typer.Option(help="Target-fit residual layer (default: residual.tif beside the map)."),
+    ] = None,
     wind_speed: WindSpeedOpt = None,
     wind_dir: WindDirOpt = None,
     wind_speed_sigma: WindSigmaOpt = None,
@@ -203,7 +207,9 @@ def plumes(
         fetch=fetch,
         seed=seed,
     )
-    inputs = PlumesInputs(enhancement, uncertainty, albedo, mask, pixel_size_m=pixel_size)
+    inputs = PlumesInputs(
+        enhancement, uncertainty, albedo, mask, pixel_size_m=pixel_size, residual=residual
+    )
     with console.status("finding plumes"):
         summary = run_plumes(inputs, out, opts)
     _report(summary, out)

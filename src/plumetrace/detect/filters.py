@@ -11,6 +11,7 @@ the column enhancement (ppm·m) and ``r`` the pixel's albedo relative to the col
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ from plumetrace.detect.background import (
     ungroup_columns,
 )
 from plumetrace.detect.masks import screen_pixels
+from plumetrace.detect.residual import fit_residual
 from plumetrace.detect.result import Retrieval
 from plumetrace.detect.sparse import SparseRun, neighbourhood_pass, sparse_iterations
 from plumetrace.errors import InvalidParameterError, InvalidRadianceError, RetrievalError
@@ -231,6 +233,10 @@ def retrieve(
                 alphas = neighbourhood_pass(runs, alphas, run, rows, cols, group_cols)
         else:
             alphas = [f.p / (f.gain * f.norm[:, None]) for f in fronts]
+        residuals = run(
+            functools.partial(_fit_residual, floor_sigma=0.0 if method == "iterative" else 2.0),
+            list(zip(fronts, alphas, strict=True)),
+        )
 
     usable = joined(f.usable for f in fronts)
     dark = joined(f.dark for f in fronts)
@@ -245,12 +251,14 @@ def retrieve(
         "median_sigma_ppm_m": float(np.median(joined(f.spread for f in fronts))),
     }
     pf |= np.where(ungroup_columns(dark, rows, cols), fl.DARK, 0).astype(np.uint8)
+    residual = ungroup_columns(joined(residuals), rows, cols).astype(np.float32)
     return Retrieval(
         enhancement=ungroup_columns(alpha, rows, cols).astype(np.float32),
         uncertainty=ungroup_columns(np.asarray(sigma), rows, cols).astype(np.float32),
         flags=pf,
         albedo=ungroup_columns(r, rows, cols).astype(np.float32),
         score=None if score is None else ungroup_columns(score, rows, cols).astype(np.float32),
+        residual=residual,
         iterations=iterations,
         extra=extra,
     )
@@ -357,6 +365,17 @@ def _front(
         with np.errstate(divide="ignore", invalid="ignore"):
             cos2 = np.clip(p**2 / (norm[:, None] * mahal), 0.0, 1.0)
     return _Front(bg, tau, z, norm, p, r, usable, dark, gain, spread, cos2)
+
+
+def _fit_residual(
+    item: tuple[_Front, NDArray[np.float64]], floor_sigma: float
+) -> NDArray[np.float64]:
+    """Target-fit residual of a front's pixels enhanced above ``floor_sigma`` sigma."""
+    f, alpha = item
+    floor = floor_sigma * f.spread[:, None] / f.gain if floor_sigma > 0 else 0.0
+    with np.errstate(invalid="ignore"):
+        select = f.usable & (alpha > floor)
+    return fit_residual(f.bg.centered, f.bg.precision, f.p, f.norm, select)
 
 
 def _background(

@@ -37,7 +37,8 @@ def retrieve_dataarray(
     -------
     xarray.Dataset
         ``enhancement`` and ``uncertainty`` (ppm·m), ``flags`` (uint8) and ``albedo`` on
-        dims ("row", "col"), with the radiance's row/col coordinates; ``score`` for ACE.
+        dims ("row", "col"), with the radiance's row/col coordinates; ``residual`` (the
+        target-fit residual on enhanced pixels, NaN elsewhere); ``score`` for ACE.
     """
     missing = {"row", "col", "band"} - set(radiance.dims)
     if missing:
@@ -70,6 +71,8 @@ def retrieve_dataarray(
         "flags": (dims, res.flags),
         "albedo": (dims, res.albedo),
     }
+    if res.residual is not None:
+        data["residual"] = (dims, res.residual, {"units": "1"})
     if res.score is not None:
         data["score"] = (dims, res.score)
     return xr.Dataset(data, coords=coords, attrs={"iterations": res.iterations})

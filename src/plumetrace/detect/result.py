@@ -27,6 +27,11 @@ class Retrieval:
         Pixel brightness relative to its column mean (1 = average), the ``r`` above.
     score : (rows, cols) ndarray of float32 or None
         Method-specific detection statistic (ACE: cos² of the angle to the target, 0-1).
+    residual : (rows, cols) ndarray of float32 or None
+        Whitened residual of the target fit per degree of freedom
+        (:func:`~plumetrace.detect.residual.fit_residual`; ~1 where background and gas
+        explain the pixel, larger on surfaces they do not) on the enhanced pixels
+        (``"iterative"``: enhancement > 0; ``"mf"``/``"ace"``: > 2 sigma); NaN elsewhere.
     iterations : int
         Iterations run (0 for single-pass methods).
     extra : dict
@@ -38,5 +43,6 @@ class Retrieval:
     flags: NDArray[np.uint8]
     albedo: NDArray[np.float32]
     score: NDArray[np.float32] | None = None
+    residual: NDArray[np.float32] | None = None
     iterations: int = 0
     extra: dict[str, float] = field(default_factory=dict)

@@ -197,6 +197,8 @@ class BlockResult:
     seconds_compute: float
     score: NDArray[np.float32] | None = None
     """The method's detection statistic (``ace``: cos² of the angle to the target)."""
+    residual: NDArray[np.float32] | None = None
+    """Whitened residual of the target fit on enhanced pixels (NaN elsewhere)."""
 
 
 def plan_scene(
@@ -284,6 +286,7 @@ def _retrieve_columns(
         iterations=int(res.iterations),
         seconds_compute=seconds,
         score=None if res.score is None else block(res.score, np.float32),
+        residual=None if res.residual is None else block(res.residual, np.float32),
     )
 
 
@@ -310,6 +313,7 @@ class _Maps:
         self.mask = np.zeros((rows, cols), dtype=np.uint8)
         self.grey = np.zeros((rows, cols), dtype=np.float32)
         self.albedo = np.full((rows, cols), np.nan, dtype=np.float32)
+        self.residual = np.full((rows, cols), np.nan, dtype=np.float32)
         self.score: NDArray[np.float32] | None = None
         self.compute = 0.0
         self.iterations = 0
@@ -321,6 +325,8 @@ class _Maps:
         self.mask[:, b.c0 : b.c1] = b.flags
         self.grey[:, b.c0 : b.c1] = b.grey
         self.albedo[:, b.c0 : b.c1] = b.albedo
+        if b.residual is not None:
+            self.residual[:, b.c0 : b.c1] = b.residual
         if b.score is not None:
             if self.score is None:
                 self.score = np.full(self.enh.shape, np.nan, dtype=np.float32)
@@ -345,7 +351,10 @@ def run_detect(
     out_dir : str or Path
         Created if missing; receives ``enhancement.tif``, ``uncertainty.tif``,
         ``mask.tif``, ``albedo.tif`` (brightness relative to the column mean, used by
-        ``plumes`` to reject surface features), with ``--method ace`` ``score.tif``
+        ``plumes`` to reject surface features), ``residual.tif`` (the whitened residual
+        of the target fit on enhanced pixels, ~1 for gas, larger on surfaces the
+        background does not describe; also used by ``plumes``), with ``--method ace``
+        ``score.tif``
         (ACE's cos² of the angle to the target, 0-1; all Cloud-Optimized GeoTIFFs),
         ``detect.json`` and ``quicklook.png``.
     options : DetectOptions, optional
@@ -413,6 +422,7 @@ def _write_products(
         "uncertainty": out / "uncertainty.tif",
         "mask": out / "mask.tif",
         "albedo": out / "albedo.tif",
+        "residual": out / "residual.tif",
         "detect": out / "detect.json",
     }
     enh, unc, mask = maps.enh, maps.unc, maps.mask
@@ -433,6 +443,15 @@ def _write_products(
         nodata=NODATA,
         band_descriptions=["window radiance relative to the column mean"],
         tags={"units": "1"},
+        cog=True,
+    )
+    write_geotiff(
+        files["residual"],
+        _fill(maps.residual),
+        georef,
+        nodata=NODATA,
+        band_descriptions=["whitened residual of the target fit per degree of freedom"],
+        tags={"units": "1", "pixels": "enhanced (iterative: > 0; mf, ace: > 2 sigma)"},
         cog=True,
     )
     stale_score = out / "score.tif"

@@ -1,7 +1,7 @@
 """The ``plumes`` job: enhancement map -> plumes.geojson, candidates.geojson, pictures.
 
 Reads ``enhancement.tif`` and, when present beside it or given, ``uncertainty.tif``,
-``albedo.tif`` and ``mask.tif`` (the outputs of ``detect``); runs
+``albedo.tif``, ``mask.tif`` and ``residual.tif`` (the outputs of ``detect``); runs
 :func:`plumetrace.plumes.find_plumes`; writes the plumes (confidence at or above the
 threshold) with exactly the contract's properties, every candidate with its features,
 the overview picture and one chip per plume.
@@ -64,10 +64,10 @@ class PlumesInputs:
     Attributes
     ----------
     enhancement : Path
-    uncertainty, albedo, mask : Path or None
+    uncertainty, albedo, mask, residual : Path or None
     discover : bool
-        Look for ``uncertainty.tif``, ``albedo.tif`` and ``mask.tif`` beside the
-        enhancement when not given.
+        Look for ``uncertainty.tif``, ``albedo.tif``, ``mask.tif`` and
+        ``residual.tif`` beside the enhancement when not given.
     pixel_size_m : float or None, m
         For maps without georeferencing (north-up square pixels assumed).
     """
@@ -78,6 +78,7 @@ class PlumesInputs:
     mask: Path | None = None
     discover: bool = True
     pixel_size_m: float | None = None
+    residual: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def _as_float(raster: Raster) -> NDArray[np.float64]:
 
 def _resolve(inputs: PlumesInputs) -> dict[str, Path]:
     found = {"enhancement": inputs.enhancement}
-    for name in ("uncertainty", "albedo", "mask"):
+    for name in ("uncertainty", "albedo", "mask", "residual"):
         given = getattr(inputs, name)
         if given is not None:
             found[name] = Path(given)
@@ -229,6 +230,9 @@ def run_plumes(
         else None
     )
     albedo = _as_float(_layer(paths["albedo"], shape, "albedo")) if "albedo" in paths else None
+    residual = (
+        _as_float(_layer(paths["residual"], shape, "residual")) if "residual" in paths else None
+    )
     flagged = no_data = None
     if "mask" in paths:
         bits = np.asarray(_layer(paths["mask"], shape, "mask").data).astype(np.uint8)
@@ -253,6 +257,7 @@ def run_plumes(
         albedo=albedo,
         flagged=flagged,
         no_data=no_data,
+        residual=residual,
         options=opts,
     )
     compute = time.perf_counter() - t1

@@ -33,6 +33,12 @@ to ``candidates.geojson``):
     scale with brightness).
 ``flagged_fraction``
     Fraction of the candidate (grown by one pixel) flagged saturated, flare or dark.
+``spectral_residual``
+    ``ln`` of the median, over the candidate's pixels that have one, of the whitened
+    residual of the target fit (``residual.tif`` of ``detect``,
+    :mod:`plumetrace.detect.residual`): near 0 where the gas explains the spectra,
+    positive on surfaces (tanks, caliche, plastics) whose spectra the matched filter
+    partly projects onto the target; NaN without the layer or with fewer than 3 values.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ FEATURE_NAMES = (
     "albedo_contrast",
     "albedo_corr",
     "flagged_fraction",
+    "spectral_residual",
 )
 
 _EIGHT = np.ones((3, 3), dtype=bool)
@@ -112,6 +119,7 @@ def candidate_features(
     ime_snr: float,
     edges: EdgeMap | None,
     flagged: NDArray[np.bool_] | None,
+    residual: NDArray[np.floating] | None = None,
 ) -> dict[str, float]:
     """Compute the features of one candidate (see the module docstring).
 
@@ -130,6 +138,8 @@ def candidate_features(
     edges : EdgeMap or None
     flagged : (rows, cols) ndarray of bool or None
         Saturated, flare or dark pixels.
+    residual : (rows, cols) ndarray or None
+        Whitened target-fit residual per degree of freedom (NaN where not computed).
 
     Returns
     -------
@@ -166,6 +176,7 @@ def candidate_features(
         "albedo_contrast": nan,
         "albedo_corr": nan,
         "flagged_fraction": nan,
+        "spectral_residual": nan,
     }
     if edges is not None:
         la = edges.log_albedo
@@ -187,4 +198,9 @@ def candidate_features(
     if flagged is not None:
         grown = ndi.binary_dilation(mask, _EIGHT)
         feats["flagged_fraction"] = float(flagged[grown].mean())
+    if residual is not None:
+        rho = np.asarray(residual, dtype=np.float64)[mask]
+        rho = rho[np.isfinite(rho) & (rho > 0)]
+        if rho.size >= 3:
+            feats["spectral_residual"] = float(np.log(np.median(rho)))
     return feats

@@ -144,6 +144,7 @@ def find_plumes(
     albedo: NDArray[np.floating] | None = None,
     flagged: NDArray[np.bool_] | None = None,
     no_data: NDArray[np.bool_] | None = None,
+    residual: NDArray[np.floating] | None = None,
     options: PlumeOptions | None = None,
 ) -> list[Plume]:
     """Segment, locate and quantify the plumes of a column-enhancement map.
@@ -162,6 +163,9 @@ def find_plumes(
         Pixels that are saturated, flares or dark (excluded from segmentation).
     no_data : (rows, cols) ndarray of bool, optional
         Pixels without a retrieval (in addition to NaN).
+    residual : (rows, cols) ndarray, optional
+        Whitened residual of the target fit (``residual.tif`` of ``detect``; NaN where
+        not computed), for the spectral surface-feature test.
     options : PlumeOptions, optional
 
     Returns
@@ -178,6 +182,7 @@ def find_plumes(
         ("albedo", albedo),
         ("flags", flagged),
         ("no-data mask", no_data),
+        ("residual", residual),
     ):
         if layer is not None and layer.shape != enh.shape:
             raise InvalidParameterError(
@@ -257,6 +262,7 @@ def find_plumes(
             ime_snr=flux.ime_snr,
             edges=None if edges is None else edges.crop(win),
             flagged=None if flagged is None else flagged[win],
+            residual=None if residual is None else residual[win],
         )
         conf = model.probability(feats)
         vals = sub_enh[mask]
