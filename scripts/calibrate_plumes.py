@@ -11,13 +11,17 @@ scatter is the robust spread of those log ratios with the per-plume background a
 masking errors (already in each plume's budget) removed in quadrature.
 
 Confidence: L2-regularised logistic regression of "real" (>= 20 % of the candidate on
-true gas) on the standardised features of every candidate of the ``train`` set.
+true gas) on the standardised features of every candidate of the ``train`` set; a second
+model without ``spectral_residual`` for maps that come without ``residual.tif``.
+
+``PLUME_CASES_DETECT=det_spatial`` fits on the cases' ``detect --spatial`` maps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -87,8 +91,11 @@ def fit_ueff(rows: list[tuple[float, ...]], sensor: str, seeds: str) -> dict[str
     }
 
 
-def fit_confidence(feats: list[dict[str, float]], labels: list[bool]) -> dict[str, object]:
-    x = np.array([[f.get(n, np.nan) for n in FEATURE_NAMES] for f in feats], dtype=np.float64)
+def fit_confidence(
+    feats: list[dict[str, float]], labels: list[bool], names: tuple[str, ...] = FEATURE_NAMES
+) -> dict[str, object]:
+    assert names[0] == "ime_snr"
+    x = np.array([[f.get(n, np.nan) for n in names] for f in feats], dtype=np.float64)
     y = np.array(labels, dtype=np.float64)
     x[:, 0] = np.sign(x[:, 0]) * np.log1p(np.abs(x[:, 0]))  # heavy-tailed: fit on log scale
     mean = np.nanmean(x, axis=0)
@@ -106,7 +113,7 @@ def fit_confidence(feats: list[dict[str, float]], labels: list[bool]) -> dict[st
 
     res = minimize(loss, np.zeros(z.shape[1] + 1), jac=True, method="L-BFGS-B")
     return {
-        "features": list(FEATURE_NAMES),
+        "features": list(names),
         "transform": {"ime_snr": "signed log1p"},
         "weights": [round(float(v), 5) for v in res.x[1:]],
         "intercept": round(float(res.x[0]), 5),
@@ -128,6 +135,9 @@ def main() -> None:
             "date": dt.date.today().isoformat(),
             "training_sets": {"aviris-ng": seeds_av, "emit": seeds_emit},
             "note": "plumetrace simulator: puffs transported at the given wind speed",
+            "retrieval": "detect --spatial"
+            if os.environ.get("PLUME_CASES_DETECT") == "det_spatial"
+            else "detect (per pixel)",
         },
         "ueff": {
             "aviris-ng": fit_ueff(rows_av, "AVIRIS-NG 5 m", seeds_av),
@@ -137,6 +147,9 @@ def main() -> None:
             ),
         },
         "confidence": fit_confidence(feats, labels),
+        "confidence_without_residual": fit_confidence(
+            feats, labels, tuple(n for n in FEATURE_NAMES if n != "spectral_residual")
+        ),
     }
     OUT.write_text(json.dumps(doc, indent=1) + "\n")
     print(json.dumps(doc["ueff"], indent=1))

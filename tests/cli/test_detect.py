@@ -29,7 +29,7 @@ def test_detect_command(
     assert "ppm·m" in capsys.readouterr().out
 
 
-def test_spatial_is_opt_in_and_no_spatial_is_the_per_pixel_filter(
+def test_spatial_is_the_default_and_no_spatial_is_the_per_pixel_filter(
     scene: Path, tmp_path: Path
 ) -> None:
     from plumetrace.detect import retrieve
@@ -43,9 +43,9 @@ def test_spatial_is_opt_in_and_no_spatial_is_the_per_pixel_filter(
         extra = [] if flag is None else [flag]
         assert main(["detect", str(scene), "--out", str(out), *extra, "--no-quicklook"]) == 0
         report = json.loads((out / "detect.json").read_text())
-        assert report["spatial"] is (flag == "--spatial")
+        assert report["spatial"] is (flag != "--no-spatial")
         maps[str(flag)] = read_geotiff(out / "enhancement.tif").data
-    np.testing.assert_array_equal(maps["None"], maps["--no-spatial"])
+    np.testing.assert_array_equal(maps["None"], maps["--spatial"])
     with open_radiance(scene) as cube:
         plan = plan_scene(scene, scene=cube)
         radiance = cube.read(bands=plan.idx)

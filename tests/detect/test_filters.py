@@ -175,7 +175,7 @@ def test_iterative_is_sparse_nonnegative_and_accurate() -> None:
     # peak 3000 ppm·m against ~400 ppm·m noise: the core lies well above the 2-sigma
     # threshold of the sparse estimator
     scene = make_scene(peak=3000.0)
-    res = retrieve(scene.cube, scene.s, method="iterative")
+    res = retrieve(scene.cube, scene.s, method="iterative", spatial=False)
     e = res.enhancement
     assert np.nanmin(e) >= 0
     bg = scene.truth < 1
@@ -290,8 +290,10 @@ def test_threads_leave_the_neighbourhood_step_unchanged() -> None:
     sc = make_scene(rows=150, cols=96, seed=5, peak=3000.0)
     with threadpool_limits(1):
         one = retrieve(sc.cube, sc.s, spatial=True, threads=1)
-        per_pixel = retrieve(sc.cube, sc.s, threads=1)
+        per_pixel = retrieve(sc.cube, sc.s, spatial=False, threads=1)
+        default = retrieve(sc.cube, sc.s, threads=1)
     assert np.any(one.enhancement != per_pixel.enhancement)
+    np.testing.assert_array_equal(default.enhancement, one.enhancement)  # on by default
     for threads in (2, 3):
         many = retrieve(sc.cube, sc.s, spatial=True, threads=threads)
         np.testing.assert_array_equal(many.enhancement > 0, one.enhancement > 0)

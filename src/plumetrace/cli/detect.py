@@ -72,12 +72,14 @@ SaturationOpt = Annotated[
 ]
 BlockMbOpt = Annotated[int, typer.Option(help="Window radiance held in memory per block, MiB.")]
 SpatialOpt = Annotated[
-    bool,
+    bool | None,
     typer.Option(
         "--spatial/--no-spatial",
         help="iterative: end with a step that penalises less the pixels with three "
-        "enhanced neighbours: plume edges are kept (lower ppm·m error), but so are "
-        "surface artefacts (more false plumes). Default: the per-pixel MAG1C result.",
+        "enhanced neighbours, so plume edges and faint plume pixels are kept (lower "
+        "ppm·m error). Default: on for iterative; --no-spatial gives the per-pixel "
+        "MAG1C result.",
+        show_default=False,
     ),
 ]
 
@@ -94,14 +96,14 @@ def detect_options(
     saturation: float | None,
     block_mb: int,
     quicklook: bool,
-    spatial: bool = False,
+    spatial: bool | None = None,
 ) -> DetectOptions:
     """Validate the command-line retrieval options and build :class:`DetectOptions`."""
     if block_mb < 1:
         raise InvalidParameterError("--block-mb must be at least 1")
     if threads is not None and threads < 1:
         raise InvalidParameterError("--threads must be at least 1")
-    if spatial and method != "iterative":
+    if spatial is True and method != "iterative":
         raise InvalidParameterError(f"--spatial applies to --method iterative, not {method}")
     from plumetrace.pipeline.detect import DetectOptions
     from plumetrace.pipeline.gas import parse_window
@@ -117,7 +119,7 @@ def detect_options(
         block_bytes=block_mb * 2**20,
         quicklook=quicklook,
         saturation_radiance=saturation,
-        spatial=spatial,
+        spatial=method == "iterative" if spatial is None else spatial,
     )
 
 
@@ -136,7 +138,7 @@ def detect(
     saturation: SaturationOpt = None,
     block_mb: BlockMbOpt = 512,
     quicklook: Annotated[bool, typer.Option(help="Write quicklook.png.")] = True,
-    spatial: SpatialOpt = False,
+    spatial: SpatialOpt = None,
 ) -> None:
     """Retrieve a gas column enhancement map (ppm·m) from a radiance scene.
 

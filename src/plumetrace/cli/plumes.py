@@ -239,7 +239,7 @@ def process(
     threads: detect_cli.ThreadsOpt = None,
     saturation: detect_cli.SaturationOpt = None,
     block_mb: detect_cli.BlockMbOpt = 512,
-    spatial: detect_cli.SpatialOpt = False,
+    spatial: detect_cli.SpatialOpt = None,
     wind_speed: WindSpeedOpt = None,
     wind_dir: WindDirOpt = None,
     wind_speed_sigma: WindSigmaOpt = None,

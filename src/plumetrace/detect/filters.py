@@ -31,7 +31,7 @@ from plumetrace.detect.background import (
     group_columns,
     ungroup_columns,
 )
-from plumetrace.detect.masks import screen_pixels
+from plumetrace.detect.masks import pixel_summary, screen_pixels
 from plumetrace.detect.residual import fit_residual
 from plumetrace.detect.result import Retrieval
 from plumetrace.detect.sparse import SparseRun, neighbourhood_pass, sparse_iterations
@@ -75,7 +75,7 @@ def retrieve(
     pixel_flags: NDArray[np.uint8] | None = None,
     saturation_radiance: float | None = None,
     threads: int | None = None,
-    spatial: bool = False,
+    spatial: bool = True,
 ) -> Retrieval:
     """Retrieve a gas column enhancement from a radiance cube.
 
@@ -145,9 +145,10 @@ def retrieve(
         is spatially contiguous and the noise is not: a pixel with three enhanced
         neighbours (as on a plume's edge) is penalised less, so plume edges and faint
         plume pixels that the per-pixel filter set to 0 are kept, while pixels beside one
-        or two noise pixels are not. Lower plume-pixel error (benchmarks/RESULTS.md), but
-        spatially coherent surface artefacts grow too, and with them false plumes, so it
-        is off by default: False gives the per-pixel (MAG1C) result.
+        or two noise pixels are not: lower plume-pixel error than MAG1C's at the same
+        background spread (benchmarks/RESULTS.md). Spatially coherent surface artefacts
+        grow too; ``plumes`` weighs them with the spectral residual (``residual``).
+        False gives the per-pixel (MAG1C) result.
 
     Returns
     -------
@@ -168,15 +169,6 @@ def retrieve(
     if shrinkage is None:
         shrinkage = "none" if method == "iterative" else DEFAULT_MF_SHRINKAGE
 
-    wl = np.arange(bands, dtype=np.float64) if wavelength_nm is None else wavelength_nm
-    pf = (
-        screen_pixels(cube, np.asarray(wl), saturation_radiance=saturation_radiance)
-        if pixel_flags is None
-        else pixel_flags.astype(np.uint8, copy=True)
-    )
-    if not np.any((pf & fl.INVALID) == 0):
-        raise InvalidRadianceError("no pixel has valid radiance in every band of the window")
-
     if precision is None:
         precision = "double" if shrinkage == "none" and method != "iterative" else "single"
     if precision not in ("single", "double"):
@@ -190,14 +182,35 @@ def retrieve(
         raise InvalidParameterError("group_cols must be at least 1")
     if threads is not None and threads < 1:
         raise InvalidParameterError(f"threads must be at least 1, got {threads}")
+    if pixel_flags is not None and pixel_flags.shape != (rows, cols):
+        raise InvalidParameterError(
+            f"pixel_flags has shape {pixel_flags.shape}, the cube {rows} x {cols} pixels"
+        )
     work: type[np.floating[Any]] = np.float64 if precision == "double" else np.float32
     groups = -(-cols // group_cols)
-    _check_group_sizes(pf, group_cols, bands)
     n_chunks = max(1, min(threads or _blas_threads(), groups // _MIN_GROUPS_PER_THREAD))
     edges = np.linspace(0, groups, n_chunks + 1).round().astype(int)
     spans = [
         (int(a) * group_cols, min(int(b) * group_cols, cols)) for a, b in itertools.pairwise(edges)
     ]
+    wl = np.arange(bands, dtype=np.float64) if wavelength_nm is None else wavelength_nm
+    with _parallel(n_chunks) as run:
+        if pixel_flags is None:
+            # the per-pixel passes over the cube run per span; the scene-wide decisions
+            # (plateaus, flare ratios) are taken on the joined summary
+            with_max = saturation_radiance is not None
+            parts = run(lambda sp: pixel_summary(cube[:, sp[0] : sp[1]], with_max=with_max), spans)
+            pf = screen_pixels(
+                cube,
+                np.asarray(wl),
+                saturation_radiance=saturation_radiance,
+                summary=np.concatenate(parts, axis=1),
+            )
+        else:
+            pf = pixel_flags.astype(np.uint8, copy=True)
+    if not np.any((pf & fl.INVALID) == 0):
+        raise InvalidRadianceError("no pixel has valid radiance in every band of the window")
+    _check_group_sizes(pf, group_cols, bands)
 
     def front(span: tuple[int, int]) -> _Front:
         c0, c1 = span

@@ -6,8 +6,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumetrace.detect import flags
+from plumetrace.errors import InvalidParameterError
 
-__all__ = ["screen_pixels"]
+__all__ = ["pixel_summary", "screen_pixels"]
 
 _FLARE_RATIO = 1.6
 _FILL_BELOW = -1000.0
@@ -20,6 +21,7 @@ def screen_pixels(
     *,
     saturation_radiance: float | None = None,
     buffer_px: int = 1,
+    summary: NDArray[np.floating] | None = None,
 ) -> NDArray[np.uint8]:
     """Flag pixels that must not enter a retrieval.
 
@@ -36,6 +38,9 @@ def screen_pixels(
         Pixels within this distance of a saturated or flare pixel are flagged
         :data:`~plumetrace.detect.flags.EXCLUDED_FROM_STATS` (their spectra are often
         contaminated by the detector's response to the bright neighbour).
+    summary : (rows, cols, 5) ndarray, optional
+        :func:`pixel_summary` of ``cube`` (with the same ``saturation_radiance``), e.g.
+        computed over column spans in parallel; computed here when absent.
 
     Returns
     -------
@@ -52,15 +57,14 @@ def screen_pixels(
     rows, cols, bands = cube.shape
     out = np.zeros((rows, cols), dtype=np.uint8)
     flat = cube.reshape(-1, bands)
-    # One BLAS pass gives the mean, the short-end and the long-end radiance of each
-    # pixel; NaN anywhere in a spectrum propagates into all three.
-    k = max(1, bands // 8)
-    weights = np.zeros((bands, 3), dtype=flat.dtype)
-    weights[:, 0] = 1.0 / bands
-    weights[:k, 1] = 1.0 / k
-    weights[-k:, 2] = 1.0 / k
-    summary = (flat @ weights).reshape(rows, cols, 3)
+    if summary is None:
+        summary = pixel_summary(cube, with_max=saturation_radiance is not None)
+    if summary.shape != (rows, cols, 5):
+        raise InvalidParameterError(
+            f"the pixel summary has shape {summary.shape}, expected {(rows, cols, 5)}"
+        )
     bright, short, long_ = summary[..., 0], summary[..., 1], summary[..., 2]
+    low, high = summary[..., 3], summary[..., 4]
     nodata = ~np.isfinite(bright)
     # Small negative values in deep absorption bands are noise, not missing data; a
     # spectrum that is zero everywhere, or holds an undeclared fill value such as -9999,
@@ -68,10 +72,10 @@ def screen_pixels(
     if nodata.all():
         out[:] = flags.NO_DATA
         return out
-    lowest = float(np.fmin.reduce(flat, axis=None))
+    lowest = float(np.nanmin(low))
     if lowest <= _FILL_BELOW or not np.all(np.abs(bright[~nodata]) > 0):
         with np.errstate(invalid="ignore"):
-            nodata |= flat.min(axis=1).reshape(rows, cols) <= _FILL_BELOW
+            nodata |= low <= _FILL_BELOW
             nodata |= np.abs(flat).max(axis=1).reshape(rows, cols) == 0
     out[nodata] |= flags.NO_DATA
     valid = ~nodata
@@ -80,7 +84,7 @@ def screen_pixels(
 
     if saturation_radiance is not None:
         with np.errstate(invalid="ignore"):
-            sat = (flat.max(axis=1).reshape(rows, cols) >= saturation_radiance) & valid
+            sat = (high >= saturation_radiance) & valid
     else:
         # A clipped band shows a plateau: two or more pixels share its maximum exactly.
         # Clipping happens in the brightest pixels, so only the top 1 % are examined.
@@ -119,4 +123,38 @@ def screen_pixels(
 
         grown = ndimage.binary_dilation(hot, iterations=buffer_px)
         out[grown & ~hot & ((out & flags.NO_DATA) == 0)] |= flags.EXCLUDED_FROM_STATS
+    return out
+
+
+def pixel_summary(cube: NDArray[np.floating], *, with_max: bool = False) -> NDArray[np.floating]:
+    """Per-pixel radiance summary that :func:`screen_pixels` decides from.
+
+    Parameters
+    ----------
+    cube : (rows, cols, bands) ndarray, µW cm⁻² sr⁻¹ nm⁻¹
+    with_max : bool
+        Also take each spectrum's maximum (needed with a saturation level).
+
+    Returns
+    -------
+    (rows, cols, 5) ndarray, same float type as ``cube``
+        Mean over the bands, mean of the first and of the last ``bands // 8`` bands (NaN
+        where the spectrum holds a NaN), minimum ignoring NaN, maximum (NaN unless
+        ``with_max``). Pixel by pixel, so column spans can be summarised separately.
+    """
+    rows, cols, bands = cube.shape
+    dtype = np.result_type(cube.dtype, np.float32)
+    out = np.empty((rows, cols, 5), dtype=dtype)
+    # One BLAS pass gives the mean, the short-end and the long-end radiance of each
+    # pixel; NaN anywhere in a spectrum propagates into all three. The passes work on
+    # the (strided) column span as it is: reshaping it would copy it.
+    k = max(1, bands // 8)
+    weights = np.zeros((bands, 3), dtype=dtype)
+    weights[:, 0] = 1.0 / bands
+    weights[:k, 1] = 1.0 / k
+    weights[-k:, 2] = 1.0 / k
+    out[..., :3] = np.matmul(cube, weights)
+    with np.errstate(invalid="ignore"):
+        out[..., 3] = np.fmin.reduce(cube, axis=2)
+        out[..., 4] = cube.max(axis=2) if with_max else np.nan
     return out

@@ -79,9 +79,10 @@ class DetectOptions:
     saturation_radiance : float or None
         Detector clipping level, µW cm⁻² sr⁻¹ nm⁻¹.
     spatial : bool
-        ``iterative`` only: end with the step weighted by each pixel's neighbours
-        (:func:`plumetrace.detect.retrieve`). Each block is then retrieved with one
-        column group more on either side, so that its edge pixels see their neighbours.
+        ``iterative`` only (default True): end with the step weighted by each pixel's
+        neighbours (:func:`plumetrace.detect.retrieve`). Each block is then retrieved
+        with one column group more on either side, so that its edge pixels see their
+        neighbours. False gives the per-pixel (MAG1C) result.
     """
 
     gas: str = "ch4"
@@ -94,7 +95,7 @@ class DetectOptions:
     block_bytes: int = 512 * 2**20
     quicklook: bool = True
     saturation_radiance: float | None = None
-    spatial: bool = False
+    spatial: bool = True
 
     @property
     def neighbourhood_step(self) -> bool:

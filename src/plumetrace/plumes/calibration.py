@@ -129,9 +129,19 @@ def wind_calibration(sensor: str) -> WindCalibration:
     )
 
 
-def confidence_model() -> ConfidenceModel:
-    """Return the packaged plume-confidence model."""
-    d = _document()["confidence"]
+def confidence_model(spectral: bool = True) -> ConfidenceModel:
+    """Return the packaged plume-confidence model.
+
+    Parameters
+    ----------
+    spectral : bool
+        Whether the candidates have the ``spectral_residual`` feature (the map came with
+        ``detect``'s ``residual.tif``). Without it, the model fitted on the other
+        features alone is returned: the feature separates real plumes strongly, so
+        standing in its mean would lower every real plume's confidence.
+    """
+    doc = _document()
+    d = doc["confidence"] if spectral else doc.get("confidence_without_residual", doc["confidence"])
     return ConfidenceModel(
         features=tuple(d["features"]),
         weights=np.asarray(d["weights"], dtype=np.float64),

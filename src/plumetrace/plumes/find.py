@@ -217,7 +217,7 @@ def find_plumes(
     column = np.where(valid, enh, np.nan) * kg_m2_per_ppm_m(opts.gas)
     allowed = valid & ~ndi.binary_dilation(seg.labels > 0, iterations=5)
     calibration = wind_calibration(opts.sensor)
-    model = confidence_model()
+    model = confidence_model(spectral=residual is not None)
     edges = None if albedo is None else EdgeMap.from_albedo(albedo)
     rng = np.random.default_rng(opts.seed)
     rows, cols = enh.shape
