@@ -31,7 +31,7 @@ from plumetrace.detect.background import (
     group_columns,
     ungroup_columns,
 )
-from plumetrace.detect.masks import pixel_summary, screen_pixels
+from plumetrace.detect.masks import PixelSummary, pixel_summary, screen_pixels
 from plumetrace.detect.residual import fit_residual
 from plumetrace.detect.result import Retrieval
 from plumetrace.detect.sparse import SparseRun, neighbourhood_pass, sparse_iterations
@@ -204,7 +204,7 @@ def retrieve(
                 cube,
                 np.asarray(wl),
                 saturation_radiance=saturation_radiance,
-                summary=np.concatenate(parts, axis=1),
+                summary=PixelSummary.join(parts),
             )
         else:
             pf = pixel_flags.astype(np.uint8, copy=True)
