@@ -142,8 +142,8 @@ def detect(
 ) -> None:
     """Retrieve a gas column enhancement map (ppm·m) from a radiance scene.
 
-    Writes enhancement.tif, uncertainty.tif, mask.tif, albedo.tif, detect.json and
-    quicklook.png.
+    Writes enhancement.tif, uncertainty.tif, mask.tif, albedo.tif, residual.tif,
+    detect.json and quicklook.png.
     """
     from plumetrace.pipeline.detect import run_detect
 
