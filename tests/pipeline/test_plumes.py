@@ -71,3 +71,37 @@ def test_cli_plumes_and_bad_input(enhancement_tif: Path, tmp_path: Path, capsys)
     err = capsys.readouterr().err
     assert "missing.tif" in err and "Traceback" not in err
     assert main(["plumes", str(enhancement_tif), "--out", str(out), "--wind-speed", "-2"]) == 2
+
+
+def test_residual_layer_is_found_used_and_checked(
+    enhancement_tif: Path, tmp_path: Path, capsys
+) -> None:
+    from plumetrace.plumes.calibration import confidence_model
+
+    # the model for maps without the layer leaves the feature out
+    assert "spectral_residual" in confidence_model().features
+    assert "spectral_residual" not in confidence_model(spectral=False).features
+    opts = PlumeOptions(wind_speed_m_s=3.0, wind_dir_deg=270.0, min_confidence=0.0)
+    without = run_plumes(PlumesInputs(enhancement_tif), tmp_path / "a", opts)
+    assert "residual" not in without.layers
+    # a residual layer beside the map is found and its feature reaches candidates.geojson
+    d = tmp_path / "map"
+    d.mkdir()
+    for name in ("enhancement", "uncertainty"):
+        (d / f"{name}.tif").write_bytes(enhancement_tif.with_name(f"{name}.tif").read_bytes())
+    georef = utm_georef(31.9, -102.2, 200, 240, 5.0)
+    write_geotiff(d / "residual.tif", np.full((200, 240), 2.0, np.float32), georef)
+    found = run_plumes(PlumesInputs(d / "enhancement.tif"), tmp_path / "b", opts)
+    assert found.layers["residual"].endswith("residual.tif")
+    cands = json.loads((tmp_path / "b" / "candidates.geojson").read_text())["features"]
+    assert cands and all(
+        c["properties"]["features"]["spectral_residual"] == pytest.approx(np.log(2.0), abs=1e-3)
+        for c in cands
+    )
+    # a layer of another size is one clear line naming the file
+    bad = tmp_path / "small.tif"
+    write_geotiff(bad, np.ones((20, 24), np.float32), utm_georef(31.9, -102.2, 20, 24, 5.0))
+    args = ["plumes", str(d / "enhancement.tif"), "--out", str(tmp_path / "c")]
+    assert main([*args, "--residual", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "small.tif" in err and "residual" in err and "Traceback" not in err
