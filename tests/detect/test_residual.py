@@ -73,9 +73,10 @@ def test_retrieval_residual_is_one_for_gas_and_large_for_a_foreign_surface() -> 
     assert np.nanmedian(patch) > 1.5 * np.nanmedian(rho[plume])
 
 
-def test_classic_filter_residual_only_above_two_sigma() -> None:
+def test_ace_residual_only_above_two_sigma_and_none_for_mf() -> None:
     sc = make_scene(rows=300, cols=8)
-    res = retrieve(sc.cube, sc.s, method="mf")
+    res = retrieve(sc.cube, sc.s, method="ace")
     assert res.residual is not None
     above = np.nan_to_num(res.enhancement) > 2 * np.nan_to_num(res.uncertainty)
     assert np.array_equal(np.isfinite(res.residual), above)
+    assert retrieve(sc.cube, sc.s, method="mf").residual is None

@@ -142,8 +142,14 @@ def test_ace_writes_its_score_block_by_block(scene_dir: Path, tmp_path: Path) ->
     strong, clear = valid & (true_map > 1500), valid & (true_map == 0)
     assert np.median(a.data[strong]) > 5 * np.median(a.data[clear])
     # the other methods have no such statistic and write no score (nor leave an old one)
+    # ace has the target-fit residual too, block by block
+    np.testing.assert_array_equal(
+        read_geotiff(one / "residual.tif").data, read_geotiff(five / "residual.tif").data
+    )
     mf = run_detect(scene_dir / "radiance.hdr", one, DetectOptions(method="mf", quicklook=False))
     assert "score" not in mf.outputs and not (one / "score.tif").exists()
+    # nor has mf a residual (it never inverts the covariance): an old one is removed
+    assert "residual" not in mf.outputs and not (one / "residual.tif").exists()
 
 
 def test_netcdf_input_matches_envi(tmp_path: Path) -> None:

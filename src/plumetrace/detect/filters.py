@@ -246,9 +246,16 @@ def retrieve(
                 alphas = neighbourhood_pass(runs, alphas, run, rows, cols, group_cols)
         else:
             alphas = [f.p / (f.gain * f.norm[:, None]) for f in fronts]
-        residuals = run(
-            functools.partial(_fit_residual, floor_sigma=0.0 if method == "iterative" else 2.0),
-            list(zip(fronts, alphas, strict=True)),
+        # the residual needs the inverse covariance, which iterative and ace have; the
+        # classic filter only solves with it, and one inversion per group would cost it
+        # ~25 % of its time
+        residuals = (
+            None
+            if method == "mf"
+            else run(
+                functools.partial(_fit_residual, floor_sigma=0.0 if method == "iterative" else 2.0),
+                list(zip(fronts, alphas, strict=True)),
+            )
         )
 
     usable = joined(f.usable for f in fronts)
@@ -264,7 +271,11 @@ def retrieve(
         "median_sigma_ppm_m": float(np.median(joined(f.spread for f in fronts))),
     }
     pf |= np.where(ungroup_columns(dark, rows, cols), fl.DARK, 0).astype(np.uint8)
-    residual = ungroup_columns(joined(residuals), rows, cols).astype(np.float32)
+    residual = (
+        None
+        if residuals is None
+        else ungroup_columns(joined(residuals), rows, cols).astype(np.float32)
+    )
     return Retrieval(
         enhancement=ungroup_columns(alpha, rows, cols).astype(np.float32),
         uncertainty=ungroup_columns(np.asarray(sigma), rows, cols).astype(np.float32),

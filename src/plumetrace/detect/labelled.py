@@ -38,7 +38,8 @@ def retrieve_dataarray(
     xarray.Dataset
         ``enhancement`` and ``uncertainty`` (ppm·m), ``flags`` (uint8) and ``albedo`` on
         dims ("row", "col"), with the radiance's row/col coordinates; ``residual`` (the
-        target-fit residual on enhanced pixels, NaN elsewhere); ``score`` for ACE.
+        target-fit residual on enhanced pixels, NaN elsewhere; not for mf); ``score``
+        for ACE.
     """
     missing = {"row", "col", "band"} - set(radiance.dims)
     if missing:

@@ -31,7 +31,8 @@ class Retrieval:
         Whitened residual of the target fit per degree of freedom
         (:func:`~plumetrace.detect.residual.fit_residual`; ~1 where background and gas
         explain the pixel, larger on surfaces they do not) on the enhanced pixels
-        (``"iterative"``: enhancement > 0; ``"mf"``/``"ace"``: > 2 sigma); NaN elsewhere.
+        (``"iterative"``: enhancement > 0; ``"ace"``: > 2 sigma); NaN elsewhere; None
+        for ``"mf"``.
     iterations : int
         Iterations run (0 for single-pass methods).
     extra : dict

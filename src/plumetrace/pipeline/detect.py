@@ -314,7 +314,7 @@ class _Maps:
         self.mask = np.zeros((rows, cols), dtype=np.uint8)
         self.grey = np.zeros((rows, cols), dtype=np.float32)
         self.albedo = np.full((rows, cols), np.nan, dtype=np.float32)
-        self.residual = np.full((rows, cols), np.nan, dtype=np.float32)
+        self.residual: NDArray[np.float32] | None = None
         self.score: NDArray[np.float32] | None = None
         self.compute = 0.0
         self.iterations = 0
@@ -327,6 +327,8 @@ class _Maps:
         self.grey[:, b.c0 : b.c1] = b.grey
         self.albedo[:, b.c0 : b.c1] = b.albedo
         if b.residual is not None:
+            if self.residual is None:
+                self.residual = np.full(self.enh.shape, np.nan, dtype=np.float32)
             self.residual[:, b.c0 : b.c1] = b.residual
         if b.score is not None:
             if self.score is None:
@@ -352,9 +354,10 @@ def run_detect(
     out_dir : str or Path
         Created if missing; receives ``enhancement.tif``, ``uncertainty.tif``,
         ``mask.tif``, ``albedo.tif`` (brightness relative to the column mean, used by
-        ``plumes`` to reject surface features), ``residual.tif`` (the whitened residual
-        of the target fit on enhanced pixels, ~1 for gas, larger on surfaces the
-        background does not describe; also used by ``plumes``), with ``--method ace``
+        ``plumes`` to reject surface features), ``residual.tif`` (not with ``mf``: the
+        whitened residual of the target fit on enhanced pixels, ~1 for gas, larger on
+        surfaces the background does not describe; also used by ``plumes``), with
+        ``--method ace``
         ``score.tif``
         (ACE's cos² of the angle to the target, 0-1; all Cloud-Optimized GeoTIFFs),
         ``detect.json`` and ``quicklook.png``.
@@ -423,7 +426,6 @@ def _write_products(
         "uncertainty": out / "uncertainty.tif",
         "mask": out / "mask.tif",
         "albedo": out / "albedo.tif",
-        "residual": out / "residual.tif",
         "detect": out / "detect.json",
     }
     enh, unc, mask = maps.enh, maps.unc, maps.mask
@@ -446,15 +448,20 @@ def _write_products(
         tags={"units": "1"},
         cog=True,
     )
-    write_geotiff(
-        files["residual"],
-        _fill(maps.residual),
-        georef,
-        nodata=NODATA,
-        band_descriptions=["whitened residual of the target fit per degree of freedom"],
-        tags={"units": "1", "pixels": "enhanced (iterative: > 0; mf, ace: > 2 sigma)"},
-        cog=True,
-    )
+    stale_residual = out / "residual.tif"
+    if maps.residual is None:
+        stale_residual.unlink(missing_ok=True)  # an earlier run's, not this method's
+    else:
+        files["residual"] = stale_residual
+        write_geotiff(
+            files["residual"],
+            _fill(maps.residual),
+            georef,
+            nodata=NODATA,
+            band_descriptions=["whitened residual of the target fit per degree of freedom"],
+            tags={"units": "1", "pixels": "enhanced (iterative: > 0; ace: > 2 sigma)"},
+            cog=True,
+        )
     stale_score = out / "score.tif"
     if maps.score is None:
         stale_score.unlink(missing_ok=True)  # an earlier ace run's, not this method's
