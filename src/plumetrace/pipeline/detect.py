@@ -448,32 +448,33 @@ def _write_products(
         tags={"units": "1"},
         cog=True,
     )
-    stale_residual = out / "residual.tif"
-    if maps.residual is None:
-        stale_residual.unlink(missing_ok=True)  # an earlier run's, not this method's
-    else:
-        files["residual"] = stale_residual
+    optional = (
+        (
+            "residual",
+            maps.residual,
+            "whitened residual of the target fit per degree of freedom",
+            {"units": "1", "pixels": "enhanced (iterative: > 0; ace: > 2 sigma)"},
+        ),
+        (
+            "score",
+            maps.score,
+            f"{opts.method}: cos² of the angle to the target",
+            {"units": "1", "method": opts.method},
+        ),
+    )
+    for name, layer, description, layer_tags in optional:
+        path = out / f"{name}.tif"
+        if layer is None:
+            path.unlink(missing_ok=True)  # an earlier run's, not this method's
+            continue
+        files[name] = path
         write_geotiff(
-            files["residual"],
-            _fill(maps.residual),
+            path,
+            _fill(layer),
             georef,
             nodata=NODATA,
-            band_descriptions=["whitened residual of the target fit per degree of freedom"],
-            tags={"units": "1", "pixels": "enhanced (iterative: > 0; ace: > 2 sigma)"},
-            cog=True,
-        )
-    stale_score = out / "score.tif"
-    if maps.score is None:
-        stale_score.unlink(missing_ok=True)  # an earlier ace run's, not this method's
-    else:
-        files["score"] = stale_score
-        write_geotiff(
-            files["score"],
-            _fill(maps.score),
-            georef,
-            nodata=NODATA,
-            band_descriptions=[f"{opts.method}: cos² of the angle to the target"],
-            tags={"units": "1", "method": opts.method},
+            band_descriptions=[description],
+            tags=layer_tags,
             cog=True,
         )
     if opts.quicklook:
