@@ -44,6 +44,31 @@ def test_an_idle_dead_connection_is_pinged_and_replaced(
     assert _read(pg) == 1  # no error: the ping found it dead, the pool opened another
 
 
+@pytest.mark.parametrize("dead", [True, False])
+def test_a_ping_failing_in_its_clean_up_on_a_dead_connection_is_a_disconnect(
+    pg: sa.Engine, monkeypatch: pytest.MonkeyPatch, dead: bool
+) -> None:
+    # the race CI met once: the ping's query hit the closed socket, then restoring
+    # autocommit raised ProgrammingError, which is_disconnect does not recognise
+    from types import SimpleNamespace
+
+    import psycopg
+
+    def ping(_connection: object) -> None:
+        raise psycopg.ProgrammingError(
+            "can't change 'autocommit' now: connection in transaction status ACTIVE"
+        )
+
+    monkeypatch.setattr(pg.dialect, "do_ping", ping)
+    monkeypatch.setattr(engine_module, "IDLE_PING_S", 0.0)
+    checkout = engine_module._ping_if_idle(pg)
+    connection = SimpleNamespace(closed=dead, broken=dead)
+    record = SimpleNamespace(info={})
+    expected = sa.exc.DisconnectionError if dead else psycopg.ProgrammingError
+    with pytest.raises(expected):
+        checkout(connection, record, None)
+
+
 def test_a_busy_dead_connection_fails_one_request_then_recovers(
     pg: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -80,11 +80,22 @@ def _ping_if_idle(engine: Engine) -> Any:
         try:
             dialect.do_ping(dbapi_connection)
         except dialect.loaded_dbapi.Error as exc:
-            if dialect.is_disconnect(exc, dbapi_connection, None):
+            # A ping that meets the closed socket mid-query can fail on its own clean-up
+            # (psycopg refuses to restore autocommit: "connection in transaction status
+            # ACTIVE"), an error is_disconnect does not know: the connection's own state
+            # says it is gone.
+            if dialect.is_disconnect(exc, dbapi_connection, None) or _is_dead(dbapi_connection):
                 raise DisconnectionError("a pooled connection was closed by the server") from exc
             raise
 
     return checkout
+
+
+def _is_dead(dbapi_connection: Any) -> bool:
+    """Whether a DB-API connection says it is closed or broken (psycopg: status BAD)."""
+    return bool(getattr(dbapi_connection, "closed", False)) or bool(
+        getattr(dbapi_connection, "broken", False)
+    )
 
 
 DEFAULT_POOL_SIZE = 10
