@@ -16,9 +16,10 @@ Case sets (seeds are disjoint, so fits and validation never share a scene):
 Usage: ``python benchmarks/plume_cases.py [SET ...]`` (all sets by default); scenes that
 are already cached are skipped. Wind direction is uniform in 0-360 degrees per scene.
 
-Each scene is retrieved twice: ``det/`` with ``detect``'s defaults and ``det_spatial/``
-with ``--spatial`` (the neighbourhood step). :func:`load_case` reads ``det/`` unless the
-environment variable ``PLUME_CASES_DETECT`` names the other folder.
+Each scene is retrieved twice: ``det_spatial/`` with ``detect``'s defaults (the
+neighbourhood step) and ``det/`` with ``--no-spatial`` (the per-pixel filter).
+:func:`load_case` reads ``det_spatial/`` unless the environment variable
+``PLUME_CASES_DETECT`` names the other folder.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def load_case(set_name: str, seed: int) -> LoadedCase:
     from plumetrace.io.geotiff import read_geotiff
 
     d = case_dir(set_name, seed)
-    det = os.environ.get("PLUME_CASES_DETECT", "det")
+    det = os.environ.get("PLUME_CASES_DETECT", "det_spatial")
     truth = json.loads((d / "truth.json").read_text())
 
     def layer(name: str) -> np.ndarray:

@@ -14,7 +14,8 @@ Confidence: L2-regularised logistic regression of "real" (>= 20 % of the candida
 true gas) on the standardised features of every candidate of the ``train`` set; a second
 model without ``spectral_residual`` for maps that come without ``residual.tif``.
 
-``PLUME_CASES_DETECT=det_spatial`` fits on the cases' ``detect --spatial`` maps.
+It fits on the cases' maps from ``detect``'s defaults (``det_spatial/``);
+``PLUME_CASES_DETECT=det`` fits on their ``--no-spatial`` maps instead.
 """
 
 from __future__ import annotations
@@ -135,9 +136,9 @@ def main() -> None:
             "date": dt.date.today().isoformat(),
             "training_sets": {"aviris-ng": seeds_av, "emit": seeds_emit},
             "note": "plumetrace simulator: puffs transported at the given wind speed",
-            "retrieval": "detect --spatial"
-            if os.environ.get("PLUME_CASES_DETECT") == "det_spatial"
-            else "detect (per pixel)",
+            "retrieval": "detect --no-spatial (per pixel)"
+            if os.environ.get("PLUME_CASES_DETECT") == "det"
+            else "detect (defaults: the neighbourhood step)",
         },
         "ueff": {
             "aviris-ng": fit_ueff(rows_av, "AVIRIS-NG 5 m", seeds_av),
