@@ -119,7 +119,8 @@ def detect_options(
         block_bytes=block_mb * 2**20,
         quicklook=quicklook,
         saturation_radiance=saturation,
-        spatial=method == "iterative" if spatial is None else spatial,
+        # on unless refused; DetectOptions.neighbourhood_step leaves it out for mf and ace
+        spatial=spatial is not False,
     )
 
 

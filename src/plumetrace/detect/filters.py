@@ -208,28 +208,24 @@ def retrieve(
             )
         else:
             pf = pixel_flags.astype(np.uint8, copy=True)
-    if not np.any((pf & fl.INVALID) == 0):
-        raise InvalidRadianceError("no pixel has valid radiance in every band of the window")
-    _check_group_sizes(pf, group_cols, bands)
+        if not np.any((pf & fl.INVALID) == 0):
+            raise InvalidRadianceError("no pixel has valid radiance in every band of the window")
+        _check_group_sizes(pf, group_cols, bands)
 
-    def front(span: tuple[int, int]) -> _Front:
-        c0, c1 = span
-        return _front(
-            cube[:, c0:c1],
-            pf[:, c0:c1],
-            s,
-            work,
-            group_cols,
-            shrinkage,
-            albedo_correction=bool(albedo_correction),
-            ace=method == "ace",
-        )
+        def front(span: tuple[int, int]) -> _Front:
+            c0, c1 = span
+            return _front(
+                cube[:, c0:c1],
+                pf[:, c0:c1],
+                s,
+                work,
+                group_cols,
+                shrinkage,
+                albedo_correction=bool(albedo_correction),
+                ace=method == "ace",
+            )
 
-    def joined(values: Iterable[NDArray[Any]]) -> NDArray[Any]:
-        return np.concatenate(list(values), axis=0)
-
-    iterations = 0
-    with _parallel(n_chunks) as run:
+        iterations = 0
         fronts = run(front, spans)
         if method == "iterative":
             runs, iterations = sparse_iterations(
@@ -257,6 +253,9 @@ def retrieve(
                 list(zip(fronts, alphas, strict=True)),
             )
         )
+
+    def joined(values: Iterable[NDArray[Any]]) -> NDArray[Any]:
+        return np.concatenate(list(values), axis=0)
 
     usable = joined(f.usable for f in fronts)
     dark = joined(f.dark for f in fronts)

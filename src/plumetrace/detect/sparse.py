@@ -1,9 +1,9 @@
 """The sparse iterative filter: reweighted-l1, non-negative, albedo-corrected.
 
 MAG1C's estimator (Foote et al. 2020, IEEE TGRS 58, 6480) with an exact rank-2
-background update, working only on the shrinking support, and an optional last step
-weighted by each pixel's neighbourhood. :func:`plumetrace.detect.retrieve` is the entry
-point; this module holds its iterations.
+background update, working only on the shrinking support, and a last step weighted by
+each pixel's neighbourhood (``retrieve``'s default; ``spatial=False`` leaves it out).
+:func:`plumetrace.detect.retrieve` is the entry point; this module holds its iterations.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ class SparseRun:
         # The shrunk covariance keeps (1 - λ) of the sample covariance, so the rank-2
         # change of the sample covariance enters scaled by (1 - λ).
         self.keep_frac = 1.0 - bg.shrinkage
-        tz = self.tz = np.einsum("gb,gb->g", f.tau, f.z)
+        tz = self.tz = f.norm  # tᵀC0⁻¹t, computed by the front
         gain, p = f.gain, f.p
         alpha0 = np.where(f.usable, p / (gain * tz[:, None]), 0.0)
         # First iteration over all pixels (full BLAS passes): the background is cleaned

@@ -320,20 +320,25 @@ class _Maps:
         self.iterations = 0
         self.blocks = 0
 
+    def _paste(
+        self, layer: NDArray[np.float32] | None, block: NDArray[np.float32] | None, c0: int, c1: int
+    ) -> NDArray[np.float32] | None:
+        """Put a block of an optional layer in place (the layer made on its first block)."""
+        if block is None:
+            return layer
+        if layer is None:
+            layer = np.full(self.enh.shape, np.nan, dtype=np.float32)
+        layer[:, c0:c1] = block
+        return layer
+
     def add(self, b: BlockResult) -> None:
         self.enh[:, b.c0 : b.c1] = b.enhancement
         self.unc[:, b.c0 : b.c1] = b.uncertainty
         self.mask[:, b.c0 : b.c1] = b.flags
         self.grey[:, b.c0 : b.c1] = b.grey
         self.albedo[:, b.c0 : b.c1] = b.albedo
-        if b.residual is not None:
-            if self.residual is None:
-                self.residual = np.full(self.enh.shape, np.nan, dtype=np.float32)
-            self.residual[:, b.c0 : b.c1] = b.residual
-        if b.score is not None:
-            if self.score is None:
-                self.score = np.full(self.enh.shape, np.nan, dtype=np.float32)
-            self.score[:, b.c0 : b.c1] = b.score
+        self.residual = self._paste(self.residual, b.residual, b.c0, b.c1)
+        self.score = self._paste(self.score, b.score, b.c0, b.c1)
         self.compute += b.seconds_compute
         self.iterations = max(self.iterations, b.iterations)
         self.blocks += 1
@@ -357,9 +362,8 @@ def run_detect(
         ``plumes`` to reject surface features), ``residual.tif`` (not with ``mf``: the
         whitened residual of the target fit on enhanced pixels, ~1 for gas, larger on
         surfaces the background does not describe; also used by ``plumes``), with
-        ``--method ace``
-        ``score.tif``
-        (ACE's cos² of the angle to the target, 0-1; all Cloud-Optimized GeoTIFFs),
+        ``--method ace`` ``score.tif`` (ACE's cos² of the angle to the target, 0-1; all
+        Cloud-Optimized GeoTIFFs),
         ``detect.json`` and ``quicklook.png``.
     options : DetectOptions, optional
     progress : callable, optional

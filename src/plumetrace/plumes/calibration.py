@@ -141,7 +141,7 @@ def confidence_model(spectral: bool = True) -> ConfidenceModel:
         standing in its mean would lower every real plume's confidence.
     """
     doc = _document()
-    d = doc["confidence"] if spectral else doc.get("confidence_without_residual", doc["confidence"])
+    d = doc["confidence" if spectral else "confidence_without_residual"]
     return ConfidenceModel(
         features=tuple(d["features"]),
         weights=np.asarray(d["weights"], dtype=np.float64),
