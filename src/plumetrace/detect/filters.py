@@ -223,6 +223,7 @@ def retrieve(
                 shrinkage,
                 albedo_correction=bool(albedo_correction),
                 ace=method == "ace",
+                invert=method != "mf",
             )
 
         iterations = 0
@@ -352,8 +353,13 @@ def _front(
     *,
     albedo_correction: bool,
     ace: bool,
+    invert: bool,
 ) -> _Front:
-    """Background, albedo and the single-pass filter of a column span of the cube."""
+    """Background, albedo and the single-pass filter of a column span of the cube.
+
+    ``invert``: the caller will need the inverse covariance (the sparse iterations, the
+    residual, ACE); it is then computed first and every solve is a mat-vec with it.
+    """
     stacks: NDArray[np.floating[Any]] = group_columns(cube.astype(work, copy=False), group_cols)
     gflags = group_columns(pf, group_cols, fill=fl.NO_DATA)
     usable = (gflags & fl.INVALID) == 0
@@ -362,6 +368,8 @@ def _front(
 
     bg = _background(stacks, usable, stats_ok, shrinkage)
     del stacks
+    if invert:
+        _ = bg.precision
     tau = s[None, :] * bg.mean  # (groups, bands)
     z = bg.solve(tau)
     norm = np.einsum("gb,gb->g", tau, z)
@@ -381,7 +389,7 @@ def _front(
     if ace:
         mahal = np.einsum(
             "gnb,gnb->gn",
-            np.matmul(bg.centered, bg.precision.astype(work)),
+            np.matmul(bg.centered, bg.precision_work),
             bg.centered,
             dtype=np.float64,
         )
@@ -398,7 +406,7 @@ def _fit_residual(
     floor = floor_sigma * f.spread[:, None] / f.gain if floor_sigma > 0 else 0.0
     with np.errstate(invalid="ignore"):
         select = f.usable & (alpha > floor)
-    return fit_residual(f.bg.centered, f.bg.precision, f.p, f.norm, select)
+    return fit_residual(f.bg.centered, f.bg.precision_work, f.p, f.norm, select)
 
 
 def _background(

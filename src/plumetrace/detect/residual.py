@@ -30,7 +30,7 @@ __all__ = ["fit_residual"]
 
 def fit_residual(
     centered: NDArray[np.floating[Any]],
-    precision: NDArray[np.float64],
+    precision: NDArray[np.floating[Any]],
     p: NDArray[np.float64],
     norm: NDArray[np.float64],
     select: NDArray[np.bool_],
@@ -42,7 +42,7 @@ def fit_residual(
     centered : (groups, pixels, bands) ndarray
         Spectra minus their group's background mean, µW cm⁻² sr⁻¹ nm⁻¹.
     precision : (groups, bands, bands) ndarray
-        Inverse background covariance of each group.
+        Inverse background covariance of each group (cast to ``centered``'s dtype).
     p : (groups, pixels) ndarray
         Matched-filter projection ``(x - μ)ᵀ C⁻¹ t`` of each pixel.
     norm : (groups,) ndarray

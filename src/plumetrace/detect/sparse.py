@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from plumetrace.detect.background import ColumnBackground, group_columns, ungroup_columns
+from plumetrace.detect.background import group_columns, ungroup_columns
 
 if TYPE_CHECKING:
     from plumetrace.detect.filters import Penalty, Runner, _Front
@@ -161,7 +161,8 @@ class SparseRun:
         self.npix = f.p.shape[1]
         work = bg.centered.dtype
         self.n = bg.n_valid.astype(np.float64)
-        _ = bg.precision  # one inversion, then every iteration's solve is a mat-vec
+        # one inversion, then every iteration's solve is a mat-vec in the working precision
+        self.precision = bg.precision_work
         # The shrunk covariance keeps (1 - λ) of the sample covariance, so the rank-2
         # change of the sample covariance enters scaled by (1 - λ).
         self.keep_frac = 1.0 - bg.shrinkage
@@ -199,7 +200,7 @@ class SparseRun:
         dbar = d.sum(axis=1) / n
         beta = (d**2).sum(axis=1) / n - dbar**2
         kf = self.keep_frac
-        c1, c2, q, norm = _woodbury(self.bg, kf[:, None] * a, kf * beta, self.z, self.tz)
+        c1, c2, q, norm = _woodbury(self.precision, kf[:, None] * a, kf * beta, self.z, self.tz)
         return c1, c2, q, norm, dbar
 
     def step(self) -> tuple[float, int]:
@@ -316,8 +317,11 @@ def _pack(
     out_alive[gi, slot] = True
     out_pixel = np.zeros((groups, width), dtype=np.intp)
     out_pixel[gi, slot] = src if pixel is None else pixel[gi, src]
-    out_u = np.zeros((groups, width, u.shape[2]), dtype=u.dtype)
-    out_u[gi, slot] = u[gi, src]
+    # the spectra (the bulk): one contiguous compress per group, each row written once
+    out_u = np.empty((groups, width, u.shape[2]), dtype=u.dtype)
+    for g, k in enumerate(counts.tolist()):
+        np.compress(alive[g], u[g], axis=0, out=out_u[g, :k])
+        out_u[g, k:] = 0.0
 
     def take(x: NDArray[np.float64], fill: float) -> NDArray[np.float64]:
         y = np.full((groups, width), fill)
@@ -336,7 +340,7 @@ def _pack(
 
 
 def _woodbury(
-    bg: ColumnBackground,
+    precision: NDArray[np.floating[Any]],
     a: NDArray[np.float64],
     beta: NDArray[np.float64],
     z: NDArray[np.float64],
@@ -348,6 +352,15 @@ def _woodbury(
     ``C⁻¹ t = z - [q, z] K⁻¹ [aᵀz, tᵀz]`` where ``z = C0⁻¹ t``, ``q = C0⁻¹ a`` and
     ``K = M⁻¹ + Vᵀ C0⁻¹ V``, ``M⁻¹ = [[-β, -1], [-1, 0]]``.
 
+    Parameters
+    ----------
+    precision : (groups, bands, bands) ndarray
+        ``C0⁻¹`` in the working precision (``q`` is computed in it).
+    a : (groups, bands) ndarray
+    beta, tz : (groups,) ndarray
+    z : (groups, bands) ndarray
+        ``C0⁻¹ t``.
+
     Returns
     -------
     c1, c2 : (groups,) ndarray
@@ -355,7 +368,7 @@ def _woodbury(
     norm : (groups,) ndarray
         ``tᵀ C⁻¹ t``.
     """
-    q = bg.solve(a)
+    q = np.matmul(precision, a.astype(precision.dtype)[..., None])[..., 0].astype(np.float64)
     aq = np.einsum("gb,gb->g", a, q)
     az = np.einsum("gb,gb->g", a, z)
     k00 = aq - beta
