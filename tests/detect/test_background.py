@@ -37,9 +37,18 @@ def test_precision_in_the_working_dtype(dtype: type) -> None:
         assert work is bg.precision
 
 
-def test_spd_inverse_falls_back_for_an_indefinite_matrix() -> None:
+def test_spd_inverse_falls_back_where_a_factor_is_singular() -> None:
     spd = np.array([[4.0, 1.0], [1.0, 3.0]])
-    indefinite = np.array([[1.0, 2.0], [2.0, 1.0]])  # eigenvalues 3 and -1: potrf fails
-    out = _spd_inverse(np.stack([spd, indefinite]))
+    other = np.array([[1.0, 2.0], [2.0, 1.0]])
+    factors = np.stack([np.linalg.cholesky(spd), np.zeros((2, 2))])  # potri fails on 0
+    out = _spd_inverse(factors, np.stack([spd, other]))
     np.testing.assert_allclose(out[0], np.linalg.inv(spd), rtol=1e-12)
-    np.testing.assert_allclose(out[1], np.linalg.inv(indefinite), rtol=1e-12)
+    np.testing.assert_allclose(out[1], np.linalg.inv(other), rtol=1e-12)
+    assert np.array_equal(out[0], out[0].T)
+
+
+def test_cholesky_factor_reproduces_the_covariance() -> None:
+    bg = _background(np.float32, shrinkage="auto")
+    chol = bg.cholesky
+    assert np.all(np.triu(chol, 1) == 0)
+    np.testing.assert_allclose(chol @ np.swapaxes(chol, 1, 2), bg.covariance, rtol=1e-10)
