@@ -116,11 +116,30 @@ def derive_sensors() -> None:
     )
 
 
+PALETTE_LEVELS = 128
+"""Colours sampled per colormap: the quicklooks' ``_LEVELS``."""
+
+
+def derive_palettes() -> None:
+    """The quicklooks' default colormap, sampled once, so no command imports matplotlib."""
+    import matplotlib
+
+    levels = np.linspace(0.0, 1.0, PALETTE_LEVELS)
+    rgb = {
+        name: np.round(np.asarray(matplotlib.colormaps[name](levels))[:, :3] * 255.0).astype(
+            np.uint8
+        )
+        for name in ("plasma",)
+    }
+    np.savez_compressed(OUT / "palettes.npz", **rgb)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     derive_lut()
     derive_surfaces()
     derive_sensors()
+    derive_palettes()
     for p in sorted(OUT.glob("*.npz")):
         print(f"{p.relative_to(ROOT)}: {p.stat().st_size / 1024:.0f} KiB")
 

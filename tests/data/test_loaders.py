@@ -44,3 +44,9 @@ def test_surfaces_and_real_spectra() -> None:
 def test_unknown_sensor_is_a_clear_error() -> None:
     with pytest.raises(InvalidParameterError, match="unknown sensor"):
         data.sensor_bands("hyperion")
+
+
+def test_packaged_palette() -> None:
+    rgb = data.palette_rgb("plasma")
+    assert rgb is not None and rgb.shape == (128, 3) and rgb.dtype == np.uint8
+    assert data.palette_rgb("no-such-map") is None

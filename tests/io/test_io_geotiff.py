@@ -148,3 +148,24 @@ def test_cloud_optimized(tmp_path: Path) -> None:
         assert src.crs.to_epsg() == 32613  # UTM 13N
     assert set(np.unique(overview)) <= {0, 1, 4, 16}  # flags are sampled, never averaged
     np.testing.assert_array_equal(read_geotiff(tmp_path / "m.tif").data, flags)
+
+
+@pytest.mark.parametrize("cog", [False, True])
+def test_compression_threads_and_level(tmp_path: Path, cog: bool) -> None:
+    rng = np.random.default_rng(5)
+    # smooth field plus noise in the low bits: compressible, and more so at a higher level
+    field = np.cumsum(rng.normal(size=(600, 600)), axis=1).astype(np.float32)
+    sizes = {}
+    for level in (1, 9):
+        path = tmp_path / f"l{level}.tif"
+        georef = utm_georef(31.7, -105.5, 600, 600, 5.0)
+        write_geotiff(path, field, georef, cog=cog, threads=2, deflate_level=level)
+        with rasterio.open(path) as src:
+            assert src.profile["compress"] == "deflate"
+            np.testing.assert_array_equal(src.read(1), field)
+        sizes[level] = path.stat().st_size
+    assert sizes[9] < sizes[1]
+    with pytest.raises(InvalidParameterError, match="deflate_level"):
+        write_geotiff(tmp_path / "x.tif", field, None, deflate_level=0)
+    with pytest.raises(InvalidParameterError, match="threads"):
+        write_geotiff(tmp_path / "x.tif", field, None, threads=0)

@@ -296,3 +296,26 @@ def test_nice_ticks(lo: float, hi: float) -> None:
     assert any(np.isclose(mantissa, m) for m in (1.0, 2.0, 2.5, 5.0))
     labels = [f"{t:.{decimals}f}" for t in ticks]
     assert len(set(labels)) == len(labels)
+
+
+def test_packaged_palette_is_matplotlibs_sampling() -> None:
+    from plumetrace.io.quicklook import _LEVELS, _palette
+
+    table = np.frombuffer(_palette("plasma"), dtype=np.uint8).reshape(-1, 3)
+    rgba = matplotlib.colormaps["plasma"](np.linspace(0.0, 1.0, _LEVELS))
+    expected = np.round(np.asarray(rgba)[:, :3] * 255.0).astype(np.uint8)
+    assert np.array_equal(table[_LEVELS:], expected)
+    assert np.array_equal(table[:_LEVELS, 0], table[:_LEVELS, 2])  # greys first
+
+
+def test_default_colormap_needs_no_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from plumetrace.io.quicklook import _palette\n"
+        "_palette('plasma')\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

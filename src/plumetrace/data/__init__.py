@@ -29,6 +29,7 @@ __all__ = [
     "ch4_lookup_table",
     "confidence_model",
     "country_land",
+    "palette_rgb",
     "real_avirisng_radiance",
     "sensor_bands",
     "sensor_noise_model",
@@ -217,6 +218,20 @@ def country_land() -> CountryLand:
     blobs = [wkb[off[i] : off[i + 1]].tobytes() for i in range(off.shape[0] - 1)]
     geoms = shapely.from_wkb(np.array(blobs, dtype=object))
     return CountryLand(code=z["code"].astype(str), name=z["name"].astype(str), geometry=geoms)
+
+
+@cache
+def _palettes() -> dict[str, NDArray[np.generic]]:
+    return _load("palettes.npz")
+
+
+def palette_rgb(name: str) -> NDArray[np.uint8] | None:
+    """Return a colormap sampled at even steps, (levels, 3) uint8 RGB, if it is packaged.
+
+    ``None`` for a colormap that is not (callers sample it with matplotlib).
+    """
+    rgb = _palettes().get(name)
+    return None if rgb is None else np.asarray(rgb, dtype=np.uint8)
 
 
 @cache

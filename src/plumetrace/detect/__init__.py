@@ -18,6 +18,7 @@ from plumetrace.detect.filters import (
     DEFAULT_MF_SHRINKAGE,
     Method,
     Penalty,
+    blas_threads,
     retrieve,
 )
 from plumetrace.detect.masks import screen_pixels
@@ -34,6 +35,7 @@ __all__ = [
     "Penalty",
     "Retrieval",
     "Shrinkage",
+    "blas_threads",
     "estimate_background",
     "flags",
     "group_columns",

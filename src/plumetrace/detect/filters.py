@@ -37,7 +37,14 @@ from plumetrace.detect.result import Retrieval
 from plumetrace.detect.sparse import SparseRun, neighbourhood_pass, sparse_iterations
 from plumetrace.errors import InvalidParameterError, InvalidRadianceError, RetrievalError
 
-__all__ = ["DEFAULT_EPSILON_PPM_M", "DEFAULT_MF_SHRINKAGE", "Method", "Penalty", "retrieve"]
+__all__ = [
+    "DEFAULT_EPSILON_PPM_M",
+    "DEFAULT_MF_SHRINKAGE",
+    "Method",
+    "Penalty",
+    "blas_threads",
+    "retrieve",
+]
 
 Method = Literal["mf", "iterative", "ace"]
 Penalty = Literal["empirical", "model"]
@@ -188,7 +195,7 @@ def retrieve(
         )
     work: type[np.floating[Any]] = np.float64 if precision == "double" else np.float32
     groups = -(-cols // group_cols)
-    n_chunks = max(1, min(threads or _blas_threads(), groups // _MIN_GROUPS_PER_THREAD))
+    n_chunks = max(1, min(threads or blas_threads(), groups // _MIN_GROUPS_PER_THREAD))
     edges = np.linspace(0, groups, n_chunks + 1).round().astype(int)
     spans = [
         (int(a) * group_cols, min(int(b) * group_cols, cols)) for a, b in itertools.pairwise(edges)
@@ -293,8 +300,11 @@ R = TypeVar("R")
 Runner = Callable[[Callable[[T], R], Iterable[T]], list[R]]
 
 
-def _blas_threads() -> int:
-    """Threads BLAS may use now (threadpoolctl's view; 1 when it finds no BLAS)."""
+def blas_threads() -> int:
+    """Threads BLAS may use now (threadpoolctl's view; 1 when it finds no BLAS).
+
+    The retrieval's default thread count, and the pipeline's for writing its products.
+    """
     counts = [int(d["num_threads"]) for d in threadpool_info() if d.get("user_api") == "blas"]
     return max(1, min(counts)) if counts else 1
 
