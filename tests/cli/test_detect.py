@@ -56,6 +56,33 @@ def test_spatial_is_the_default_and_no_spatial_is_the_per_pixel_filter(
     assert np.any(maps["--spatial"] != maps["--no-spatial"])
 
 
+def test_target_weighting_absorption_is_the_jpl_aviris_ng_convention(
+    scene: Path, tmp_path: Path
+) -> None:
+    from plumetrace.data import ch4_lookup_table
+    from plumetrace.io.geotiff import read_geotiff
+    from plumetrace.io.radiance import open_radiance
+    from plumetrace.pipeline.detect import DetectOptions, plan_scene
+    from plumetrace.spectra import target_from_lookup_table
+
+    maps = {}
+    for weighting in ("radiance", "absorption", None):
+        out = tmp_path / str(weighting)
+        extra = [] if weighting is None else ["--target-weighting", weighting]
+        assert main(["detect", str(scene), "--out", str(out), *extra, "--no-quicklook"]) == 0
+        report = json.loads((out / "detect.json").read_text())
+        assert report["target_weighting"] == (weighting or "radiance")
+        maps[str(weighting)] = read_geotiff(out / "enhancement.tif").data
+    np.testing.assert_array_equal(maps["None"], maps["radiance"])
+    assert np.any(maps["absorption"] != maps["radiance"])
+    with open_radiance(scene) as cube:
+        plan = plan_scene(scene, DetectOptions(target_weighting="absorption"), scene=cube)
+        expected = target_from_lookup_table(
+            ch4_lookup_table(), cube.wavelength_nm, cube.fwhm_nm, weighting="absorption"
+        )
+    np.testing.assert_array_equal(plan.unit_absorption, expected.absorption_per_ppm_m[plan.idx])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -65,6 +92,7 @@ def test_spatial_is_the_default_and_no_spatial_is_the_per_pixel_filter(
         (["--group-cols", "0"], "group-cols"),
         (["--gas", "nope.csv"], "nope.csv"),
         (["--method", "mf", "--spatial"], "--spatial applies to --method iterative"),
+        (["--gas", "x.csv", "--target-weighting", "radiance"], "can only be band-averaged"),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(
@@ -173,3 +201,12 @@ def test_cli_method_choices_match_the_kernel() -> None:
     from plumetrace.detect import Method
 
     assert set(get_args(cli_detect.Method)) == set(get_args(Method))
+
+
+def test_cli_weighting_choices_match_the_spectra() -> None:
+    from typing import get_args
+
+    from plumetrace.cli import detect as cli_detect
+    from plumetrace.spectra import Weighting
+
+    assert set(get_args(cli_detect.Weighting)) == set(get_args(Weighting))

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from plumetrace.pipeline.detect import DetectOptions, DetectSummary
 
 Method = Literal["iterative", "mf", "ace"]
+Weighting = Literal["radiance", "absorption"]
 """The methods of :func:`plumetrace.detect.retrieve` (a literal here keeps start-up light)."""
 
 __all__ = ["detect_options", "parse_shrinkage", "register", "report"]
@@ -39,6 +40,15 @@ GasOpt = Annotated[
     str,
     typer.Option(
         help="'ch4' (built in) or PATH.csv with columns wavelength_nm, absorption_per_ppm_m."
+    ),
+]
+TargetWeightingOpt = Annotated[
+    Weighting | None,
+    typer.Option(
+        help="How the built-in gas's target is formed from its lookup table: radiance "
+        "(default; the EMIT and MAG1C convention) or absorption (JPL's AVIRIS-NG "
+        "convention). A CSV target is always absorption.",
+        show_default=False,
     ),
 ]
 MethodOpt = Annotated[
@@ -97,6 +107,7 @@ def detect_options(
     block_mb: int,
     quicklook: bool,
     spatial: bool | None = None,
+    target_weighting: Weighting | None = None,
 ) -> DetectOptions:
     """Validate the command-line retrieval options and build :class:`DetectOptions`."""
     if block_mb < 1:
@@ -121,6 +132,7 @@ def detect_options(
         saturation_radiance=saturation,
         # on unless refused; DetectOptions.neighbourhood_step leaves it out for mf and ace
         spatial=spatial is not False,
+        target_weighting=target_weighting,
     )
 
 
@@ -130,6 +142,7 @@ def detect(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
     gas: GasOpt = "ch4",
+    target_weighting: TargetWeightingOpt = None,
     method: MethodOpt = "iterative",
     window: WindowOpt = None,
     group_cols: GroupColsOpt = 1,
@@ -160,6 +173,7 @@ def detect(
         block_mb=block_mb,
         quicklook=quicklook,
         spatial=spatial,
+        target_weighting=target_weighting,
     )
     with progress_bar("retrieving") as update:
         summary = run_detect(radiance, out, options, progress=update)

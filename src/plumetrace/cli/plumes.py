@@ -231,6 +231,7 @@ def process(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
     gas: detect_cli.GasOpt = "ch4",
+    target_weighting: detect_cli.TargetWeightingOpt = None,
     method: detect_cli.MethodOpt = "iterative",
     window: detect_cli.WindowOpt = None,
     group_cols: detect_cli.GroupColsOpt = 1,
@@ -306,6 +307,7 @@ def process(
         block_mb=block_mb,
         quicklook=True,
         spatial=spatial,
+        target_weighting=target_weighting,
     )
     plume_opts = _plume_options(
         wind_speed=wind_speed,

@@ -30,7 +30,7 @@ from plumetrace.io.quicklook import write_enhancement_png
 from plumetrace.io.radiance import open_radiance
 from plumetrace.io.tables import write_json
 from plumetrace.pipeline.gas import build_target, window_bands
-from plumetrace.spectra import GasTarget
+from plumetrace.spectra import GasTarget, Weighting
 
 __all__ = [
     "NODATA",
@@ -84,6 +84,12 @@ class DetectOptions:
         neighbours (:func:`plumetrace.detect.retrieve`). Each block is then retrieved
         with one column group more on either side, so that its edge pixels see their
         neighbours. False gives the per-pixel (MAG1C) result.
+    target_weighting : {"radiance", "absorption"} or None
+        How the built-in gas's target is formed from its lookup table
+        (:data:`plumetrace.spectra.Weighting`): ``"radiance"`` (None: the default; the
+        EMIT and MAG1C convention, r = 0.993 with EMIT's operational target) or
+        ``"absorption"`` (JPL's AVIRIS-NG convention, r = 0.998 with its operational
+        target). A CSV target is band-averaged absorption; ``"radiance"`` is refused.
     """
 
     gas: str = "ch4"
@@ -97,11 +103,19 @@ class DetectOptions:
     quicklook: bool = True
     saturation_radiance: float | None = None
     spatial: bool = True
+    target_weighting: Weighting | None = None
 
     @property
     def neighbourhood_step(self) -> bool:
         """Whether the retrieval takes the neighbourhood step (``spatial``, ``iterative``)."""
         return self.spatial and self.method == "iterative"
+
+    @property
+    def effective_target_weighting(self) -> Weighting:
+        """The weighting the target is built with: a CSV's is always ``"absorption"``."""
+        if self.target_weighting is not None:
+            return self.target_weighting
+        return "radiance" if self.gas.lower() == "ch4" else "absorption"
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,7 @@ class DetectSummary:
     threads: int | None
     mask_bits: dict[str, int] = field(default_factory=dict)
     spatial: bool = False
+    target_weighting: str = "radiance"
     version: str = __version__
 
     def to_dict(self) -> dict[str, object]:
@@ -224,10 +239,16 @@ def plan_scene(
         with open_radiance(radiance_path) as opened:
             return plan_scene(radiance_path, opts, scene=opened, target_cache=target_cache)
     rows, cols, bands = scene.shape
-    key = opts.gas.encode() + scene.wavelength_nm.tobytes() + scene.fwhm_nm.tobytes()
+    key = (
+        f"{opts.gas}|{opts.target_weighting}".encode()
+        + scene.wavelength_nm.tobytes()
+        + scene.fwhm_nm.tobytes()
+    )
     target = target_cache.get(key) if target_cache is not None else None
     if target is None:
-        target = build_target(opts.gas, scene.wavelength_nm, scene.fwhm_nm)
+        target = build_target(
+            opts.gas, scene.wavelength_nm, scene.fwhm_nm, weighting=opts.target_weighting
+        )
         if target_cache is not None:
             target_cache[key] = target
     idx, window = window_bands(str(radiance_path), scene.wavelength_nm, target, opts.window_nm)
@@ -507,6 +528,7 @@ def _write_products(
         threads=opts.threads,
         mask_bits={name: bit for bit, name in flags.FLAG_DESCRIPTIONS.items()},
         spatial=opts.neighbourhood_step,
+        target_weighting=opts.effective_target_weighting,
     )
     write_json(files["detect"], summary.to_dict())
     log.info("retrieved %s x %s pixels in %.2f s", plan.rows, plan.cols, summary.seconds)

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from plumetrace.data import ch4_lookup_table
 from plumetrace.errors import InvalidParameterError, InvalidRadianceError
 from plumetrace.io.tables import read_gas_csv
-from plumetrace.spectra import GasTarget, target_from_lookup_table, target_from_table
+from plumetrace.spectra import GasTarget, Weighting, target_from_lookup_table, target_from_table
 
 __all__ = ["DEFAULT_WINDOWS_NM", "build_target", "parse_window", "window_bands"]
 
@@ -19,11 +19,31 @@ DEFAULT_WINDOWS_NM: dict[str, tuple[float, float]] = {"ch4": (2122.0, 2488.0)}
 
 
 def build_target(
-    gas: str, wavelength_nm: NDArray[np.float64], fwhm_nm: NDArray[np.float64]
+    gas: str,
+    wavelength_nm: NDArray[np.float64],
+    fwhm_nm: NDArray[np.float64],
+    weighting: Weighting | None = None,
 ) -> GasTarget:
-    """Build the target of ``gas`` (``"ch4"`` or a CSV path) at the given bands."""
+    """Build the target of ``gas`` (``"ch4"`` or a CSV path) at the given bands.
+
+    ``weighting`` (:data:`plumetrace.spectra.Weighting`) applies to the built-in gas, from
+    its radiance lookup table: ``"radiance"`` (default) or ``"absorption"``. A CSV gives
+    the absorption itself, which is band-averaged: ``"absorption"`` or None only.
+    """
+    if weighting not in (None, "radiance", "absorption"):
+        raise InvalidParameterError(
+            f"unknown target weighting {weighting!r}: use radiance or absorption"
+        )
     if gas.lower() == "ch4":
-        return target_from_lookup_table(ch4_lookup_table(), wavelength_nm, fwhm_nm)
+        return target_from_lookup_table(
+            ch4_lookup_table(), wavelength_nm, fwhm_nm, weighting=weighting or "radiance"
+        )
+    if weighting == "radiance":
+        raise InvalidParameterError(
+            f"gas {gas!r}: a CSV absorption spectrum can only be band-averaged "
+            "(--target-weighting absorption); radiance weighting needs a radiance lookup "
+            "table (the built-in ch4)"
+        )
     path = Path(gas)
     if path.suffix.lower() != ".csv":
         raise InvalidParameterError(
