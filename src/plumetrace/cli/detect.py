@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from plumetrace.pipeline.detect import DetectOptions, DetectSummary
 
 Method = Literal["iterative", "mf", "ace"]
-Weighting = Literal["radiance", "absorption"]
 """The methods of :func:`plumetrace.detect.retrieve` (a literal here keeps start-up light)."""
+Weighting = Literal["radiance", "absorption"]
+"""The target conventions of :data:`plumetrace.spectra.Weighting` (likewise)."""
 
 __all__ = ["detect_options", "parse_shrinkage", "register", "report"]
 

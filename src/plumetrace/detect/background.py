@@ -119,7 +119,8 @@ class ColumnBackground:
         """``covariance⁻¹``, (groups, bands, bands), computed on first use.
 
         From the Cholesky factor (LAPACK ``potri``): a third of the work of the LU
-        inverse, a third of the time of ``numpy.linalg.inv`` for 72 bands.
+        inverse; for 598 groups of 72 bands ~33 ms against ~61 ms for
+        ``numpy.linalg.inv`` at one thread.
         """
         return _spd_inverse(self.cholesky, self.covariance)
 
