@@ -92,6 +92,13 @@ def test_one_scene_keeps_the_single_layout(
     assert "plume(s)" in printed and "not ingested: give --operator and --platform" in printed
 
 
+def test_target_weighting_reaches_each_scene(scenes: Path, tmp_path: Path, home: Path) -> None:
+    scene = scenes / "ang20250401t170000" / "radiance.hdr"
+    args = ["process", str(scene), "-o", str(tmp_path), "--executor", "local", *FAST]
+    assert main([*args, "--target-weighting", "absorption"]) == 0
+    assert json.loads((tmp_path / "detect.json").read_text())["target_weighting"] == "absorption"
+
+
 def test_a_failed_scene_exits_1_after_the_others(
     scenes: Path, tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
