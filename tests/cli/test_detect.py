@@ -29,22 +29,28 @@ def test_detect_command(
     assert "ppm·m" in capsys.readouterr().out
 
 
+def _detect(scene: Path, out: Path, *extra: str) -> tuple[dict[str, object], np.ndarray]:
+    """Run ``detect`` without a quicklook; its ``detect.json`` and enhancement map."""
+    from plumetrace.io.geotiff import read_geotiff
+
+    assert main(["detect", str(scene), "--out", str(out), *extra, "--no-quicklook"]) == 0
+    report = json.loads((out / "detect.json").read_text())
+    return report, read_geotiff(out / "enhancement.tif").data
+
+
 def test_spatial_is_the_default_and_no_spatial_is_the_per_pixel_filter(
     scene: Path, tmp_path: Path
 ) -> None:
     from plumetrace.detect import retrieve
-    from plumetrace.io.geotiff import read_geotiff
     from plumetrace.io.radiance import open_radiance
     from plumetrace.pipeline.detect import plan_scene
 
     maps = {}
     for flag in ("--spatial", "--no-spatial", None):
-        out = tmp_path / str(flag)
-        extra = [] if flag is None else [flag]
-        assert main(["detect", str(scene), "--out", str(out), *extra, "--no-quicklook"]) == 0
-        report = json.loads((out / "detect.json").read_text())
+        report, maps[str(flag)] = _detect(
+            scene, tmp_path / str(flag), *([] if flag is None else [flag])
+        )
         assert report["spatial"] is (flag != "--no-spatial")
-        maps[str(flag)] = read_geotiff(out / "enhancement.tif").data
     np.testing.assert_array_equal(maps["None"], maps["--spatial"])
     with open_radiance(scene) as cube:
         plan = plan_scene(scene, scene=cube)
@@ -60,19 +66,15 @@ def test_target_weighting_absorption_is_the_jpl_aviris_ng_convention(
     scene: Path, tmp_path: Path
 ) -> None:
     from plumetrace.data import ch4_lookup_table
-    from plumetrace.io.geotiff import read_geotiff
     from plumetrace.io.radiance import open_radiance
     from plumetrace.pipeline.detect import DetectOptions, plan_scene
     from plumetrace.spectra import target_from_lookup_table
 
     maps = {}
     for weighting in ("radiance", "absorption", None):
-        out = tmp_path / str(weighting)
         extra = [] if weighting is None else ["--target-weighting", weighting]
-        assert main(["detect", str(scene), "--out", str(out), *extra, "--no-quicklook"]) == 0
-        report = json.loads((out / "detect.json").read_text())
+        report, maps[str(weighting)] = _detect(scene, tmp_path / str(weighting), *extra)
         assert report["target_weighting"] == (weighting or "radiance")
-        maps[str(weighting)] = read_geotiff(out / "enhancement.tif").data
     np.testing.assert_array_equal(maps["None"], maps["radiance"])
     assert np.any(maps["absorption"] != maps["radiance"])
     with open_radiance(scene) as cube:

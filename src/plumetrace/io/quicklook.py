@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from plumetrace.data import palette_rgb
 from plumetrace.errors import InvalidParameterError
 from plumetrace.io._atomic import atomic_write_bytes
 
@@ -128,6 +127,8 @@ def _palette(cmap: str) -> bytes:
     The default colormap is packaged (:func:`plumetrace.data.palette_rgb`); others are
     sampled with matplotlib, whose import (~0.15 s) the default spares every command.
     """
+    from plumetrace.data import palette_rgb
+
     grey = np.round(np.arange(_LEVELS) * (255.0 / (_LEVELS - 1)))
     rgb = palette_rgb(cmap)
     if rgb is None or rgb.shape != (_LEVELS, 3):

@@ -29,7 +29,7 @@ from plumetrace.io.geotiff import write_geotiff
 from plumetrace.io.quicklook import write_enhancement_png
 from plumetrace.io.radiance import open_radiance
 from plumetrace.io.tables import write_json
-from plumetrace.pipeline.gas import build_target, window_bands
+from plumetrace.pipeline.gas import build_target, resolve_weighting, window_bands
 from plumetrace.spectra import GasTarget, Weighting
 
 __all__ = [
@@ -112,10 +112,8 @@ class DetectOptions:
 
     @property
     def effective_target_weighting(self) -> Weighting:
-        """The weighting the target is built with: a CSV's is always ``"absorption"``."""
-        if self.target_weighting is not None:
-            return self.target_weighting
-        return "radiance" if self.gas.lower() == "ch4" else "absorption"
+        """The weighting the target is built with (see ``gas.resolve_weighting``)."""
+        return resolve_weighting(self.gas, self.target_weighting)
 
 
 @dataclass(frozen=True)
@@ -240,7 +238,7 @@ def plan_scene(
             return plan_scene(radiance_path, opts, scene=opened, target_cache=target_cache)
     rows, cols, bands = scene.shape
     key = (
-        f"{opts.gas}|{opts.target_weighting}".encode()
+        f"{opts.gas}|{opts.effective_target_weighting}".encode()
         + scene.wavelength_nm.tobytes()
         + scene.fwhm_nm.tobytes()
     )

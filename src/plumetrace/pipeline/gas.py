@@ -12,10 +12,37 @@ from plumetrace.errors import InvalidParameterError, InvalidRadianceError
 from plumetrace.io.tables import read_gas_csv
 from plumetrace.spectra import GasTarget, Weighting, target_from_lookup_table, target_from_table
 
-__all__ = ["DEFAULT_WINDOWS_NM", "build_target", "parse_window", "window_bands"]
+__all__ = [
+    "DEFAULT_WINDOWS_NM",
+    "build_target",
+    "parse_window",
+    "resolve_weighting",
+    "window_bands",
+]
 
 DEFAULT_WINDOWS_NM: dict[str, tuple[float, float]] = {"ch4": (2122.0, 2488.0)}
 """Default retrieval windows per built-in gas, nm (MAG1C's CH4 window)."""
+
+
+def resolve_weighting(gas: str, weighting: Weighting | None) -> Weighting:
+    """Return the target weighting ``gas`` is built with: ``weighting``, or its default.
+
+    The built-in gas defaults to ``"radiance"``; a CSV gives the absorption itself,
+    which is band-averaged (``"absorption"``; ``"radiance"`` is refused).
+    """
+    if weighting not in (None, "radiance", "absorption"):
+        raise InvalidParameterError(
+            f"unknown target weighting {weighting!r}: use radiance or absorption"
+        )
+    if gas.lower() == "ch4":
+        return weighting or "radiance"
+    if weighting == "radiance":
+        raise InvalidParameterError(
+            f"gas {gas!r}: a CSV absorption spectrum can only be band-averaged "
+            "(--target-weighting absorption); radiance weighting needs a radiance lookup "
+            "table (the built-in ch4)"
+        )
+    return "absorption"
 
 
 def build_target(
@@ -26,23 +53,13 @@ def build_target(
 ) -> GasTarget:
     """Build the target of ``gas`` (``"ch4"`` or a CSV path) at the given bands.
 
-    ``weighting`` (:data:`plumetrace.spectra.Weighting`) applies to the built-in gas, from
-    its radiance lookup table: ``"radiance"`` (default) or ``"absorption"``. A CSV gives
-    the absorption itself, which is band-averaged: ``"absorption"`` or None only.
+    ``weighting`` (:data:`plumetrace.spectra.Weighting`; :func:`resolve_weighting` gives
+    its default and refuses ``"radiance"`` for a CSV).
     """
-    if weighting not in (None, "radiance", "absorption"):
-        raise InvalidParameterError(
-            f"unknown target weighting {weighting!r}: use radiance or absorption"
-        )
+    resolved = resolve_weighting(gas, weighting)
     if gas.lower() == "ch4":
         return target_from_lookup_table(
-            ch4_lookup_table(), wavelength_nm, fwhm_nm, weighting=weighting or "radiance"
-        )
-    if weighting == "radiance":
-        raise InvalidParameterError(
-            f"gas {gas!r}: a CSV absorption spectrum can only be band-averaged "
-            "(--target-weighting absorption); radiance weighting needs a radiance lookup "
-            "table (the built-in ch4)"
+            ch4_lookup_table(), wavelength_nm, fwhm_nm, weighting=resolved
         )
     path = Path(gas)
     if path.suffix.lower() != ".csv":
